@@ -1,0 +1,100 @@
+# Makefile - builds newsidx, newsq, the tools and the sanitized test suites.
+#
+#   make            release binaries in build/ (newsidx, newsq, tools)
+#   make deps       installs the Debian packages we build on (sudo when not root)
+#   make demo       deps + build, indexes samples/ into a throw-away index, runs queries
+#   make check      sanitized build of everything, runs unit, CLI and corpus tests
+#   make bench      tools/bench against SQLite FTS5 (see README)
+
+CC      ?= cc
+DEPS_PKGS = build-essential zlib1g-dev libyaml-dev libstemmer-dev libutf8proc-dev \
+            libcmocka-dev bats sqlite3 libsqlite3-dev
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+          -Wformat=2 -Wno-format-nonliteral
+BASE    = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -include format/banned.h \
+          -Iformat -Iindexer -Iquery $(WARN)
+CFLAGS  ?= -O2 -g
+REL_CFLAGS  = $(BASE) $(CFLAGS)
+TEST_CFLAGS = $(BASE) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+LIBS    = -lz -lyaml -lstemmer -lutf8proc -lm
+
+FORMAT_SRC  = $(wildcard format/*.c)
+INDEXER_SRC = $(filter-out indexer/newsidx.c,$(wildcard indexer/*.c))
+QUERY_SRC   = $(filter-out query/newsq.c,$(wildcard query/*.c))
+LIB_SRC     = $(FORMAT_SRC) $(INDEXER_SRC) $(QUERY_SRC)
+TOOL_SRC    = $(filter-out tools/bench/%,$(wildcard tools/*.c))
+TEST_SRC    = $(wildcard tests/*/test_*.c)
+HEADERS     = $(wildcard format/*.h indexer/*.h query/*.h tests/*.h)
+
+REL_OBJ  = $(LIB_SRC:%.c=build/rel/%.o)
+TEST_OBJ = $(LIB_SRC:%.c=build/asan/%.o)
+TOOLS    = $(TOOL_SRC:tools/%.c=build/%)
+TESTS    = $(TEST_SRC:%.c=build/asan/%)
+
+all: build/newsidx build/newsq $(TOOLS)
+
+build/rel/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+build/librel.a: $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/libasan.a: $(TEST_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/newsidx: build/rel/indexer/newsidx.o build/librel.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/newsq: build/rel/query/newsq.o build/librel.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/%: build/rel/tools/%.o build/librel.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/newsidx: build/asan/indexer/newsidx.o build/libasan.a
+	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/newsq: build/asan/query/newsq.o build/libasan.a
+	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/tests/%: tests/%.c build/libasan.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Itests -o $@ $< build/libasan.a $(LIBS) -lcmocka
+
+build/asan/tools/%: build/asan/tools/%.o build/libasan.a
+	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+
+test-build: build/asan/newsidx build/asan/newsq $(TESTS) $(TOOLS) \
+            $(TOOL_SRC:tools/%.c=build/asan/tools/%)
+
+check: test-build
+	@sh tests/run-all.sh
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	if ! dpkg -s $(DEPS_PKGS) >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y $(DEPS_PKGS) || \
+	  { $$SUDO apt-get update && $$SUDO apt-get install -y $(DEPS_PKGS); }; \
+	fi
+
+demo: deps all
+	@sh tools/demo.sh
+
+bench: all
+	@sh tools/bench/run.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all check deps demo bench clean test-build
+.SECONDARY:

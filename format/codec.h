@@ -1,0 +1,74 @@
+/* codec.h - little-endian integers, varints, 128-value bit-packing and CRC32. */
+#ifndef FMT_CODEC_H
+#define FMT_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FMT_VARINT_MAX 10 /* bytes of the longest u64 varint */
+#define FMT_BLOCK 128     /* values per bit-packed block */
+
+static inline void fmt_put_u16le(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void fmt_put_u32le(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void fmt_put_u64le(uint8_t *p, uint64_t v)
+{
+    fmt_put_u32le(p, (uint32_t)v);
+    fmt_put_u32le(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint16_t fmt_get_u16le(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t fmt_get_u32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t fmt_get_u64le(const uint8_t *p)
+{
+    return (uint64_t)fmt_get_u32le(p) | ((uint64_t)fmt_get_u32le(p + 4) << 32);
+}
+
+/* LEB128: 7 bits a byte, low group first, high bit = more. Writes at most
+ * FMT_VARINT_MAX bytes to OUT; returns the count. */
+size_t fmt_varint_encode(uint8_t *out, uint64_t v);
+
+/* Decode one varint from [p, end). Returns bytes consumed, or 0 if the input is truncated
+ * or longer than a u64 (the caller reports FMT_ECORRUPT). */
+size_t fmt_varint_decode(const uint8_t *p, const uint8_t *end, uint64_t *v);
+
+/* Bits needed for the largest of N values (0 when all are zero). */
+unsigned fmt_bits_needed(const uint32_t *v, size_t n);
+
+/* Bytes taken by N values of BITS bits each, byte-padded. */
+static inline size_t fmt_bitpack_size(size_t n, unsigned bits)
+{
+    return (n * bits + 7) / 8;
+}
+
+/* Pack N values (each < 2^BITS, BITS <= 32) LSB first into OUT, which must hold
+ * fmt_bitpack_size(n, bits) bytes. */
+void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits);
+
+/* Inverse of fmt_bitpack. IN must hold fmt_bitpack_size(n, bits) bytes: the caller checks. */
+void fmt_bitunpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits);
+
+/* CRC32 (zlib's polynomial), continuing from CRC (start with 0). */
+uint32_t fmt_crc32(uint32_t crc, const void *data, size_t len);
+
+#endif
