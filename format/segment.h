@@ -1,0 +1,168 @@
+/* segment.h - immutable segment files: the in-memory builder that writes them and the
+ * mmap-based reader (dictionary lookup, postings cursors, columns, doc store).
+ * The on-disk layout is documented at the top of segment_write.c. */
+#ifndef FMT_SEGMENT_H
+#define FMT_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "article.h"
+#include "buf.h"
+#include "err.h"
+
+#define FMT_DOC_END UINT32_MAX /* cursor position past the last posting */
+
+/* Term namespaces: the first byte of every dictionary key. */
+enum fmt_ns {
+    FMT_NS_HASH = 'H',   /* content hash of normalized title+body (duplicates), 1 field */
+    FMT_NS_ID = 'I',     /* exact article id, 1 field, one posting */
+    FMT_NS_SOURCE = 'S', /* whole folded source name ("bbc news"), 1 field */
+    FMT_NS_TEXT = 'T',   /* analyzed title+body terms, 2 fields (title, body), positions */
+    FMT_NS_URL = 'U',    /* analyzed url tokens, 1 field, positions */
+};
+
+enum fmt_field { FMT_FIELD_TITLE = 0, FMT_FIELD_BODY = 1 };
+
+/* ---- Writing ---------------------------------------------------------------------- */
+
+struct fmt_seg_builder; /* defined in segment_write.c */
+
+/* New empty builder. Borrowed AN must outlive the builder (it analyzes added articles). */
+int fmt_seg_builder_new(struct fmt_seg_builder **out, struct fmt_analyzer *an,
+                        struct fmt_err *err);
+void fmt_seg_builder_free(struct fmt_seg_builder *b);
+
+/* Analyze and add A (borrowed, copied). *DOC receives the segment-local doc id (0, 1, ...).
+ * HASH is the article's content hash (for FMT_NS_HASH), 0 to index none. */
+int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
+                        uint32_t *doc, struct fmt_err *err);
+
+uint32_t fmt_seg_builder_ndocs(const struct fmt_seg_builder *b);
+/* Heap bytes held by the builder (the figure compared with the memory budget). */
+size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b);
+/* Local doc id of ID added to this builder, or FMT_DOC_END. */
+uint32_t fmt_seg_builder_find_id(const struct fmt_seg_builder *b, const char *id);
+
+/* Write the segment to PATH (created exclusively, fsynced, closed) through format/io.
+ * FMT_OK, FMT_EIO (message names the path) or FMT_ENOMEM. The builder is unchanged. */
+int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fmt_err *err);
+
+/* ---- Reading ---------------------------------------------------------------------- */
+
+struct fmt_seg; /* defined in segment_read.c */
+
+struct fmt_seg_stats {
+    uint32_t ndocs;
+    uint32_t nterms;
+    uint32_t nsources;
+    uint64_t title_len_sum; /* tokens in all titles */
+    uint64_t body_len_sum;  /* tokens in all bodies */
+    uint64_t file_bytes;
+};
+
+/* Open PATH, map it and verify the footer (magic, version, footer CRC, section bounds).
+ * The body CRC is checked only by fmt_seg_verify (it reads the whole file).
+ * On success *out owns the mapping (fmt_seg_close). FMT_EIO, FMT_ECORRUPT, FMT_EVERSION. */
+int fmt_seg_open(struct fmt_seg **out, const char *path, struct fmt_err *err);
+void fmt_seg_close(struct fmt_seg *seg);
+/* Check the CRC32 of the whole file and every structural invariant (sorted dictionary,
+ * block bounds, doc ids in range). FMT_OK or FMT_ECORRUPT naming the byte offset. */
+int fmt_seg_verify(const struct fmt_seg *seg, struct fmt_err *err);
+const struct fmt_seg_stats *fmt_seg_stats(const struct fmt_seg *seg);
+const char *fmt_seg_path(const struct fmt_seg *seg);
+
+/* Where a term's postings live; filled by lookup, consumed by fmt_postings_open. */
+struct fmt_term_info {
+    uint32_t df;       /* documents in the list */
+    uint32_t df_title; /* FMT_NS_TEXT: documents with the term in the title */
+    uint64_t post_off; /* byte offset of the skip table + blocks in the postings section */
+    uint64_t post_len;
+    uint64_t pos_off;  /* byte offset of the positions in the positions section */
+    uint64_t pos_len;  /* 0 when the namespace has no positions */
+    uint8_t ns;        /* enum fmt_ns */
+};
+
+/* Find TERM (without the namespace byte) in namespace NS. FMT_OK, FMT_ENOTFOUND,
+ * FMT_ECORRUPT. Touches one dictionary block after a binary search of the sparse index. */
+int fmt_seg_lookup(const struct fmt_seg *seg, uint8_t ns, const char *term, size_t len,
+                   struct fmt_term_info *out, struct fmt_err *err);
+
+/* Called for each term of a prefix walk; TERM is borrowed for the call. Nonzero stops. */
+typedef int (*fmt_term_fn)(void *ctx, const char *term, size_t len,
+                           const struct fmt_term_info *ti);
+/* Every term of namespace NS starting with PREFIX, in byte order. Returns FMT_OK,
+ * FMT_ECORRUPT or FN's nonzero value. */
+int fmt_seg_prefix(const struct fmt_seg *seg, uint8_t ns, const char *prefix, size_t len,
+                   fmt_term_fn fn, void *ctx, struct fmt_err *err);
+
+/* Upper bounds for the docs of one 128-doc block, for block-max WAND/MaxScore:
+ * a doc's BM25F contribution is at most what these would give. */
+struct fmt_block_bound {
+    uint32_t last_doc;   /* last doc id in the block */
+    uint32_t max_tf[2];  /* largest tf per field (title, body) in the block */
+    uint32_t min_len[2]; /* shortest field length among the block's docs with tf > 0 */
+};
+
+/* A forward cursor over one posting list; lives on the caller's stack or in a query
+ * iterator; no heap except the positions scratch (fmt_postings_release frees it). */
+struct fmt_postings {
+    const struct fmt_seg *seg;
+    struct fmt_term_info ti;
+    const uint8_t *skip, *skip_end; /* unread skip entries */
+    const uint8_t *blocks;          /* first block */
+    const uint8_t *pos_base;        /* positions of this term, or NULL */
+    uint32_t nfields;               /* 2 for FMT_NS_TEXT, else 1 */
+    uint32_t nblocks, block;        /* blocks in the list; index of the loaded block + 1 */
+    uint32_t n;                     /* docs in the loaded block */
+    uint32_t i;                     /* index of the current doc within the block */
+    uint32_t doc;                   /* current doc id, FMT_DOC_END when exhausted */
+    uint64_t block_off;             /* byte offset of the next block from blocks */
+    uint64_t pos_block_off;         /* positions offset of the loaded block */
+    uint64_t pos_next_off;          /* positions offset of the block after it */
+    struct fmt_block_bound bound;   /* bound of the block the skip cursor is on */
+    int loaded;                     /* 1 when docs[] etc. hold the skip cursor's block */
+    uint32_t prev_last;             /* last doc of the block before the skip cursor's */
+    uint32_t docs[128];
+    uint32_t tf[2][128];
+    uint32_t *positions;            /* scratch for fmt_postings_positions */
+    size_t positions_cap;
+};
+
+/* Position the cursor before the first posting of TI in SEG. FMT_OK or FMT_ECORRUPT. */
+int fmt_postings_open(struct fmt_postings *p, const struct fmt_seg *seg,
+                      const struct fmt_term_info *ti, struct fmt_err *err);
+void fmt_postings_release(struct fmt_postings *p);
+/* Move to the next posting (p->doc, FMT_DOC_END at the end). FMT_OK or FMT_ECORRUPT. */
+int fmt_postings_next(struct fmt_postings *p, struct fmt_err *err);
+/* Move to the first posting with doc >= TARGET (never backwards). FMT_OK or FMT_ECORRUPT. */
+int fmt_postings_advance(struct fmt_postings *p, uint32_t target, struct fmt_err *err);
+/* Move the skip cursor (not the doc cursor) to the block that may contain TARGET and return
+ * its bound in *out (last_doc == FMT_DOC_END past the end). Decodes no block. */
+int fmt_postings_shallow_advance(struct fmt_postings *p, uint32_t target,
+                                 struct fmt_block_bound *out, struct fmt_err *err);
+/* tf of the current doc in FIELD (FMT_FIELD_TITLE/BODY; 1-field namespaces use TITLE). */
+static inline uint32_t fmt_postings_tf(const struct fmt_postings *p, enum fmt_field field)
+{
+    return p->tf[field][p->i];
+}
+/* Positions of the current doc in FIELD, ascending. *pos is borrowed until the next call
+ * on P. FMT_OK (n may be 0), FMT_ECORRUPT, FMT_ENOMEM. */
+int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const uint32_t **pos,
+                           size_t *n, struct fmt_err *err);
+
+/* Per-doc columns (O(1), from the mapping). DOC must be < ndocs. */
+uint32_t fmt_seg_field_len(const struct fmt_seg *seg, uint32_t doc, enum fmt_field field);
+int64_t fmt_seg_timestamp(const struct fmt_seg *seg, uint32_t doc); /* or FMT_NO_TIME */
+uint32_t fmt_seg_source_id(const struct fmt_seg *seg, uint32_t doc);
+/* Source name of a source id (borrowed from the mapping, not NUL-terminated). */
+const char *fmt_seg_source_name(const struct fmt_seg *seg, uint32_t id, size_t *len);
+
+/* Stored fields of DOC, decompressed through SCRATCH (caller-owned, reusable) into *OUT,
+ * whose strings the caller then owns (fmt_article_release). FMT_OK, FMT_ECORRUPT,
+ * FMT_ENOMEM. */
+int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch,
+                struct fmt_article *out, struct fmt_err *err);
+
+#endif
