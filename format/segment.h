@@ -13,6 +13,8 @@
 #include "err.h"
 
 #define FMT_DOC_END UINT32_MAX /* cursor position past the last posting */
+#define FMT_MAX_TERM 255       /* longer analyzed terms are not indexed */
+#define FMT_MAX_ID 4000        /* longest article id in bytes */
 
 /* Term namespaces: the first byte of every dictionary key. */
 enum fmt_ns {
@@ -118,9 +120,13 @@ struct fmt_postings {
     uint32_t n;                     /* docs in the loaded block */
     uint32_t i;                     /* index of the current doc within the block */
     uint32_t doc;                   /* current doc id, FMT_DOC_END when exhausted */
-    uint64_t block_off;             /* byte offset of the next block from blocks */
-    uint64_t pos_block_off;         /* positions offset of the loaded block */
+    uint64_t blocks_len;            /* bytes from blocks to the end of the list */
+    uint64_t block_off;             /* offset of the skip cursor's block from blocks */
+    uint64_t block_len;             /* its length */
+    uint64_t pos_block_off;         /* positions offset of the skip cursor's block */
     uint64_t pos_next_off;          /* positions offset of the block after it */
+    uint32_t pos_scan_i;            /* doc index whose positions start at pos_scan_off */
+    uint64_t pos_scan_off;
     struct fmt_block_bound bound;   /* bound of the block the skip cursor is on */
     int loaded;                     /* 1 when docs[] etc. hold the skip cursor's block */
     uint32_t prev_last;             /* last doc of the block before the skip cursor's */

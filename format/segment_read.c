@@ -1,0 +1,767 @@
+/* segment_read.c - reads segment files through a read-only mmap: footer checks, dictionary
+ * lookup and prefix walks, postings cursors, columns and the doc store. The layout is
+ * documented at the top of segment_write.c. Every length read from the file is bounds-checked
+ * and bad bytes give FMT_ECORRUPT naming the file and byte offset. */
+#include "segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "codec.h"
+#include "segformat.h"
+
+#define MAX_KEY 4096 /* longest dictionary key the reader accepts (builder enforces it) */
+
+struct fmt_seg {
+    char *path;
+    const uint8_t *map;
+    size_t size;
+    const uint8_t *sec[SEC_COUNT]; /* start of each section in the mapping */
+    uint64_t sec_len[SEC_COUNT];
+    struct fmt_seg_stats stats;
+    uint32_t ndocblocks;
+    uint32_t ndictblocks;
+    uint32_t *source_off; /* nsources + 1 offsets into the sources section (names) */
+    uint32_t *source_len;
+};
+
+/* Decoding position in one dictionary block. */
+struct dict_cur {
+    const uint8_t *p, *end;
+    uint8_t key[MAX_KEY];
+    size_t key_len;
+    uint64_t post_off, pos_off;
+    struct fmt_term_info ti;
+};
+
+static int corrupt(const struct fmt_seg *seg, const uint8_t *at, const char *what,
+                   struct fmt_err *err)
+{
+    size_t off = at >= seg->map && at <= seg->map + seg->size ? (size_t)(at - seg->map) : 0;
+
+    return fmt_errorf(err, FMT_ECORRUPT, "%s: %s at byte %zu", seg->path, what, off);
+}
+
+static int check_footer(struct fmt_seg *seg, struct fmt_err *err)
+{
+    const uint8_t *foot, *q;
+    uint64_t foot_start;
+
+    if (seg->size < FMT_SEG_HEADER + FMT_SEG_FOOTER)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: truncated segment (%zu bytes)", seg->path,
+                          seg->size);
+    foot_start = seg->size - FMT_SEG_FOOTER;
+    foot = seg->map + foot_start;
+    q = foot + SEC_COUNT * 16;
+    if (fmt_get_u64le(seg->map) != FMT_SEG_MAGIC || fmt_get_u64le(q + 40) != FMT_SEG_MAGIC)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: bad magic", seg->path);
+    if (fmt_get_u32le(q + 48) != fmt_crc32(0, foot, (size_t)(q + 48 - foot)))
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: footer checksum mismatch at byte %llu",
+                          seg->path, (unsigned long long)foot_start);
+    if (fmt_get_u32le(q + 36) != FMT_SEG_VERSION || fmt_get_u32le(seg->map + 8) != FMT_SEG_VERSION)
+        return fmt_errorf(err, FMT_EVERSION, "%s: segment format version %u, expected %u",
+                          seg->path, fmt_get_u32le(q + 36), FMT_SEG_VERSION);
+    for (int s = 0; s < SEC_COUNT; s++) {
+        uint64_t off = fmt_get_u64le(foot + 16 * s), len = fmt_get_u64le(foot + 16 * s + 8);
+        if (off < FMT_SEG_HEADER || off > foot_start || len > foot_start - off)
+            return fmt_errorf(err, FMT_ECORRUPT, "%s: section %d out of bounds", seg->path, s);
+        seg->sec[s] = seg->map + off;
+        seg->sec_len[s] = len;
+    }
+    seg->stats.ndocs = fmt_get_u32le(q);
+    seg->stats.nterms = fmt_get_u32le(q + 4);
+    seg->stats.nsources = fmt_get_u32le(q + 8);
+    seg->ndocblocks = fmt_get_u32le(q + 12);
+    seg->stats.title_len_sum = fmt_get_u64le(q + 16);
+    seg->stats.body_len_sum = fmt_get_u64le(q + 24);
+    seg->stats.file_bytes = seg->size;
+    if (seg->sec_len[SEC_COLUMNS] != (uint64_t)seg->stats.ndocs * 20 ||
+        seg->sec_len[SEC_DICTIDX] % 4 ||
+        seg->sec_len[SEC_DOCIDX] != (uint64_t)seg->ndocblocks * FMT_SEG_DOCIDX_ENTRY)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: section sizes do not match the counts",
+                          seg->path);
+    seg->ndictblocks = (uint32_t)(seg->sec_len[SEC_DICTIDX] / 4);
+    return FMT_OK;
+}
+
+static int load_sources(struct fmt_seg *seg, struct fmt_err *err)
+{
+    const uint8_t *p = seg->sec[SEC_SOURCES], *end = p + seg->sec_len[SEC_SOURCES];
+    uint64_t count, len;
+    size_t n = fmt_varint_decode(p, end, &count);
+
+    if (!n || count != seg->stats.nsources)
+        return corrupt(seg, p, "bad source table", err);
+    p += n;
+    seg->source_off = calloc(count + 1, sizeof(uint32_t));
+    seg->source_len = calloc(count + 1, sizeof(uint32_t));
+    if (!seg->source_off || !seg->source_len)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", seg->path);
+    for (uint64_t i = 0; i < count; i++) {
+        n = fmt_varint_decode(p, end, &len);
+        if (!n || len > (uint64_t)(end - p - n))
+            return corrupt(seg, p, "bad source name", err);
+        p += n;
+        seg->source_off[i] = (uint32_t)(p - seg->sec[SEC_SOURCES]);
+        seg->source_len[i] = (uint32_t)len;
+        p += len;
+    }
+    return FMT_OK;
+}
+
+int fmt_seg_open(struct fmt_seg **out, const char *path, struct fmt_err *err)
+{
+    struct fmt_seg *seg = NULL;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc;
+
+    *out = NULL;
+    if (fd < 0)
+        return fmt_errorf(err, FMT_EIO, "%s: %s", path, strerror(errno));
+    seg = calloc(1, sizeof(*seg));
+    if (!seg || !(seg->path = strdup(path))) {
+        rc = fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
+        goto out_free;
+    }
+    if (fstat(fd, &st) < 0) {
+        rc = fmt_errorf(err, FMT_EIO, "%s: %s", path, strerror(errno));
+        goto out_free;
+    }
+    seg->size = (size_t)st.st_size;
+    if (seg->size < FMT_SEG_HEADER + FMT_SEG_FOOTER) {
+        rc = fmt_errorf(err, FMT_ECORRUPT, "%s: truncated segment (%zu bytes)", path, seg->size);
+        goto out_free;
+    }
+    seg->map = mmap(NULL, seg->size, PROT_READ, MAP_SHARED, fd, 0);
+    if (seg->map == MAP_FAILED) {
+        seg->map = NULL;
+        rc = fmt_errorf(err, FMT_EIO, "%s: mmap: %s", path, strerror(errno));
+        goto out_free;
+    }
+    rc = check_footer(seg, err);
+    if (rc == FMT_OK)
+        rc = load_sources(seg, err);
+    if (rc != FMT_OK)
+        goto out_free;
+    *out = seg;
+    seg = NULL;
+out_free:
+    fmt_seg_close(seg);
+    close(fd); /* the mapping outlives the descriptor */
+    return rc;
+}
+
+void fmt_seg_close(struct fmt_seg *seg)
+{
+    if (!seg)
+        return;
+    if (seg->map)
+        munmap((void *)seg->map, seg->size);
+    free(seg->source_off);
+    free(seg->source_len);
+    free(seg->path);
+    free(seg);
+}
+
+const struct fmt_seg_stats *fmt_seg_stats(const struct fmt_seg *seg)
+{
+    return &seg->stats;
+}
+
+const char *fmt_seg_path(const struct fmt_seg *seg)
+{
+    return seg->path;
+}
+
+/* ---- dictionary ------------------------------------------------------------------- */
+
+static int dict_block_open(const struct fmt_seg *seg, uint32_t blk, struct dict_cur *c,
+                           struct fmt_err *err)
+{
+    const uint8_t *base = seg->sec[SEC_DICT];
+    uint64_t start = fmt_get_u32le(seg->sec[SEC_DICTIDX] + 4 * (size_t)blk);
+    uint64_t end = blk + 1 < seg->ndictblocks
+                       ? fmt_get_u32le(seg->sec[SEC_DICTIDX] + 4 * (size_t)(blk + 1))
+                       : seg->sec_len[SEC_DICT];
+    size_t n;
+
+    if (start > end || end > seg->sec_len[SEC_DICT])
+        return corrupt(seg, seg->sec[SEC_DICTIDX] + 4 * (size_t)blk, "bad dictionary index", err);
+    c->p = base + start;
+    c->end = base + end;
+    c->key_len = 0;
+    if (!(n = fmt_varint_decode(c->p, c->end, &c->post_off)))
+        return corrupt(seg, c->p, "bad dictionary block", err);
+    c->p += n;
+    if (!(n = fmt_varint_decode(c->p, c->end, &c->pos_off)))
+        return corrupt(seg, c->p, "bad dictionary block", err);
+    c->p += n;
+    return FMT_OK;
+}
+
+/* Decode the next entry; FMT_ENOTFOUND at the end of the block. */
+static int dict_next(const struct fmt_seg *seg, struct dict_cur *c, struct fmt_err *err)
+{
+    uint64_t shared, suffix, v;
+    const uint8_t *at = c->p;
+    size_t n;
+
+    if (c->p >= c->end)
+        return FMT_ENOTFOUND;
+#define GET(x)                                                                                     \
+    do {                                                                                           \
+        if (!(n = fmt_varint_decode(c->p, c->end, &(x))))                                          \
+            return corrupt(seg, at, "bad dictionary entry", err);                                  \
+        c->p += n;                                                                                 \
+    } while (0)
+    GET(shared);
+    GET(suffix);
+    if (shared > c->key_len || suffix > MAX_KEY - shared || suffix > (uint64_t)(c->end - c->p) ||
+        shared + suffix == 0)
+        return corrupt(seg, at, "bad dictionary entry", err);
+    memcpy(c->key + shared, c->p, suffix);
+    c->p += suffix;
+    c->key_len = shared + suffix;
+    c->ti.ns = c->key[0];
+    GET(v);
+    c->ti.df = (uint32_t)v;
+    c->ti.df_title = 0;
+    if (c->ti.ns == FMT_NS_TEXT) {
+        GET(v);
+        c->ti.df_title = (uint32_t)v;
+    }
+    c->ti.post_off = c->post_off;
+    GET(c->ti.post_len);
+    c->post_off += c->ti.post_len;
+    c->ti.pos_off = c->pos_off;
+    c->ti.pos_len = 0;
+    if (fmt_ns_has_positions(c->ti.ns))
+        GET(c->ti.pos_len);
+    c->pos_off += c->ti.pos_len;
+#undef GET
+    if (c->ti.df == 0 || c->ti.df > seg->stats.ndocs || c->ti.df_title > c->ti.df ||
+        c->ti.post_off + c->ti.post_len > seg->sec_len[SEC_POSTINGS] ||
+        c->ti.pos_off + c->ti.pos_len > seg->sec_len[SEC_POSITIONS])
+        return corrupt(seg, at, "dictionary entry out of bounds", err);
+    return FMT_OK;
+}
+
+static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* Open the last dictionary block whose first key is <= KEY (block 0 if none). */
+static int dict_seek(const struct fmt_seg *seg, const uint8_t *key, size_t len,
+                     struct dict_cur *c, uint32_t *blk, struct fmt_err *err)
+{
+    uint32_t lo = 0, hi = seg->ndictblocks;
+    int rc;
+
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        rc = dict_block_open(seg, mid, c, err);
+        if (rc == FMT_OK)
+            rc = dict_next(seg, c, err);
+        if (rc != FMT_OK)
+            return rc == FMT_ENOTFOUND ? corrupt(seg, c->p, "empty dictionary block", err) : rc;
+        if (key_cmp(c->key, c->key_len, key, len) <= 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *blk = lo;
+    return dict_block_open(seg, lo, c, err);
+}
+
+int fmt_seg_lookup(const struct fmt_seg *seg, uint8_t ns, const char *term, size_t len,
+                   struct fmt_term_info *out, struct fmt_err *err)
+{
+    struct dict_cur c;
+    uint8_t key[MAX_KEY];
+    uint32_t blk;
+    int rc;
+
+    if (seg->ndictblocks == 0 || len + 1 > MAX_KEY)
+        return FMT_ENOTFOUND;
+    key[0] = ns;
+    memcpy(key + 1, term, len);
+    rc = dict_seek(seg, key, len + 1, &c, &blk, err);
+    while (rc == FMT_OK && (rc = dict_next(seg, &c, err)) == FMT_OK) {
+        int cmp = key_cmp(c.key, c.key_len, key, len + 1);
+        if (cmp == 0) {
+            *out = c.ti;
+            return FMT_OK;
+        }
+        if (cmp > 0)
+            return FMT_ENOTFOUND;
+    }
+    return rc;
+}
+
+int fmt_seg_prefix(const struct fmt_seg *seg, uint8_t ns, const char *prefix, size_t len,
+                   fmt_term_fn fn, void *ctx, struct fmt_err *err)
+{
+    struct dict_cur c;
+    uint8_t key[MAX_KEY];
+    uint32_t blk;
+    int rc;
+
+    if (seg->ndictblocks == 0 || len + 1 > MAX_KEY)
+        return FMT_OK;
+    key[0] = ns;
+    memcpy(key + 1, prefix, len);
+    rc = dict_seek(seg, key, len + 1, &c, &blk, err);
+    while (rc == FMT_OK) {
+        rc = dict_next(seg, &c, err);
+        if (rc == FMT_ENOTFOUND) {
+            if (++blk >= seg->ndictblocks)
+                return FMT_OK;
+            rc = dict_block_open(seg, blk, &c, err);
+            continue;
+        }
+        if (rc != FMT_OK)
+            return rc;
+        if (c.key_len >= len + 1 && !memcmp(c.key, key, len + 1)) {
+            rc = fn(ctx, (const char *)c.key + 1, c.key_len - 1, &c.ti);
+            if (rc)
+                return rc;
+        } else if (key_cmp(c.key, c.key_len, key, len + 1) > 0) {
+            return FMT_OK;
+        }
+    }
+    return rc;
+}
+
+/* ---- postings --------------------------------------------------------------------- */
+
+int fmt_postings_open(struct fmt_postings *p, const struct fmt_seg *seg,
+                      const struct fmt_term_info *ti, struct fmt_err *err)
+{
+    const uint8_t *base = seg->sec[SEC_POSTINGS] + ti->post_off;
+    const uint8_t *end = base + ti->post_len;
+    uint64_t skip_len;
+    size_t n;
+
+    memset(p, 0, offsetof(struct fmt_postings, docs));
+    p->positions = NULL;
+    p->positions_cap = 0;
+    p->seg = seg;
+    p->ti = *ti;
+    p->nfields = fmt_ns_fields(ti->ns);
+    p->nblocks = (ti->df + FMT_BLOCK - 1) / FMT_BLOCK;
+    p->doc = FMT_DOC_END;
+    n = fmt_varint_decode(base, end, &skip_len);
+    if (!n || skip_len > (uint64_t)(end - base - n))
+        return corrupt(seg, base, "bad skip table", err);
+    p->skip = base + n;
+    p->skip_end = p->skip + skip_len;
+    p->blocks = p->skip_end;
+    p->blocks_len = (uint64_t)(end - p->blocks);
+    p->pos_base = ti->pos_len ? seg->sec[SEC_POSITIONS] + ti->pos_off : NULL;
+    return FMT_OK;
+}
+
+void fmt_postings_release(struct fmt_postings *p)
+{
+    free(p->positions);
+    p->positions = NULL;
+    p->positions_cap = 0;
+}
+
+/* Move the skip cursor to the next block's entry (without decoding the block). */
+static int skip_next(struct fmt_postings *p, struct fmt_err *err)
+{
+    const uint8_t *at = p->skip;
+    uint64_t v[7] = {0};
+    unsigned count = 2 + (p->pos_base != NULL) + p->nfields + (p->ti.ns == FMT_NS_TEXT) * 2;
+    size_t n;
+
+    for (unsigned k = 0; k < count; k++) {
+        if (!(n = fmt_varint_decode(p->skip, p->skip_end, &v[k])))
+            return corrupt(p->seg, at, "bad skip entry", err);
+        p->skip += n;
+    }
+    p->prev_last = p->block ? p->bound.last_doc : UINT32_MAX;
+    p->bound.last_doc = (uint32_t)(p->prev_last + 1 + v[0]);
+    p->block_off += p->block ? p->block_len : 0;
+    p->block_len = v[1];
+    {
+        unsigned k = 2;
+        uint64_t pos_len = p->pos_base ? v[k++] : 0;
+        p->pos_block_off = p->pos_next_off;
+        p->pos_next_off += pos_len;
+        p->bound.max_tf[0] = (uint32_t)v[k++];
+        p->bound.max_tf[1] = p->nfields == 2 ? (uint32_t)v[k++] : 0;
+        p->bound.min_len[0] = p->ti.ns == FMT_NS_TEXT ? (uint32_t)v[k++] : 0;
+        p->bound.min_len[1] = p->ti.ns == FMT_NS_TEXT ? (uint32_t)v[k++] : 0;
+    }
+    p->block++;
+    p->loaded = 0;
+    if (v[0] >= p->seg->stats.ndocs || p->bound.last_doc >= p->seg->stats.ndocs ||
+        p->block_off + p->block_len > p->blocks_len || p->pos_next_off > p->ti.pos_len)
+        return corrupt(p->seg, at, "skip entry out of bounds", err);
+    return FMT_OK;
+}
+
+/* Decode the block the skip cursor is on. */
+static int load_block(struct fmt_postings *p, struct fmt_err *err)
+{
+    const uint8_t *b = p->blocks + p->block_off, *end = b + p->block_len;
+    uint32_t n = p->block == p->nblocks ? p->ti.df - FMT_BLOCK * (p->nblocks - 1) : FMT_BLOCK;
+    unsigned bits[3];
+    uint32_t doc;
+    size_t need;
+
+    if ((size_t)(end - b) < 1 + p->nfields)
+        return corrupt(p->seg, b, "truncated postings block", err);
+    for (unsigned k = 0; k <= p->nfields; k++) {
+        bits[k] = b[k];
+        if (bits[k] > 32)
+            return corrupt(p->seg, b, "bad bit width", err);
+    }
+    b += 1 + p->nfields;
+    need = fmt_bitpack_size(n, bits[0]);
+    for (unsigned f = 0; f < p->nfields; f++)
+        need += fmt_bitpack_size(n, bits[1 + f]);
+    if (need > (size_t)(end - b))
+        return corrupt(p->seg, b, "truncated postings block", err);
+    fmt_bitunpack(p->docs, b, n, bits[0]);
+    b += fmt_bitpack_size(n, bits[0]);
+    doc = p->prev_last;
+    for (uint32_t i = 0; i < n; i++) {
+        doc = doc + 1 + p->docs[i];
+        p->docs[i] = doc;
+    }
+    if (doc != p->bound.last_doc)
+        return corrupt(p->seg, p->blocks + p->block_off, "postings block disagrees with skip entry",
+                       err);
+    for (unsigned f = 0; f < p->nfields; f++) {
+        fmt_bitunpack(p->tf[f], b, n, bits[1 + f]);
+        b += fmt_bitpack_size(n, bits[1 + f]);
+    }
+    if (p->nfields == 1) {
+        for (uint32_t i = 0; i < n; i++)
+            p->tf[0][i] += 1;
+        memset(p->tf[1], 0, n * sizeof(uint32_t));
+    }
+    p->n = n;
+    p->i = 0;
+    p->loaded = 1;
+    p->pos_scan_i = 0;
+    p->pos_scan_off = p->pos_block_off;
+    return FMT_OK;
+}
+
+int fmt_postings_next(struct fmt_postings *p, struct fmt_err *err)
+{
+    int rc;
+
+    if (p->loaded && p->i + 1 < p->n) {
+        p->doc = p->docs[++p->i];
+        return FMT_OK;
+    }
+    if (!p->loaded && p->block > 0) {
+        /* the skip cursor moved ahead (shallow_advance): start at that block */
+    } else {
+        if (p->block >= p->nblocks) {
+            p->doc = FMT_DOC_END;
+            p->loaded = 0;
+            return FMT_OK;
+        }
+        if ((rc = skip_next(p, err)) != FMT_OK)
+            return rc;
+    }
+    if ((rc = load_block(p, err)) != FMT_OK)
+        return rc;
+    p->doc = p->docs[0];
+    return FMT_OK;
+}
+
+int fmt_postings_advance(struct fmt_postings *p, uint32_t target, struct fmt_err *err)
+{
+    int rc;
+
+    if (p->loaded && p->doc >= target && p->doc != FMT_DOC_END)
+        return FMT_OK;
+    if (p->block > 0 && p->doc == FMT_DOC_END && p->block >= p->nblocks && !p->loaded)
+        return FMT_OK;
+    while (p->block == 0 || p->bound.last_doc < target) {
+        if (p->block >= p->nblocks) {
+            p->doc = FMT_DOC_END;
+            p->loaded = 0;
+            return FMT_OK;
+        }
+        if ((rc = skip_next(p, err)) != FMT_OK)
+            return rc;
+    }
+    if (!p->loaded && (rc = load_block(p, err)) != FMT_OK)
+        return rc;
+    while (p->docs[p->i] < target)
+        p->i++;
+    p->doc = p->docs[p->i];
+    return FMT_OK;
+}
+
+int fmt_postings_shallow_advance(struct fmt_postings *p, uint32_t target,
+                                 struct fmt_block_bound *out, struct fmt_err *err)
+{
+    int rc;
+
+    while (p->block == 0 || p->bound.last_doc < target) {
+        if (p->block >= p->nblocks) {
+            out->last_doc = FMT_DOC_END;
+            out->max_tf[0] = out->max_tf[1] = 0;
+            out->min_len[0] = out->min_len[1] = 0;
+            return FMT_OK;
+        }
+        if ((rc = skip_next(p, err)) != FMT_OK)
+            return rc;
+    }
+    *out = p->bound;
+    return FMT_OK;
+}
+
+int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const uint32_t **pos,
+                           size_t *n, struct fmt_err *err)
+{
+    const uint8_t *base = p->pos_base, *end, *q;
+    uint32_t want = p->tf[field][p->i], prev = 0;
+    uint64_t v;
+
+    *n = 0;
+    *pos = p->positions;
+    if (!base || !p->loaded || want == 0)
+        return FMT_OK;
+    end = base + p->pos_next_off;
+    if (p->pos_scan_i > p->i) {
+        p->pos_scan_i = 0;
+        p->pos_scan_off = p->pos_block_off;
+    }
+    q = base + p->pos_scan_off;
+    for (; p->pos_scan_i < p->i; p->pos_scan_i++) {
+        uint64_t count = (uint64_t)p->tf[0][p->pos_scan_i] + p->tf[1][p->pos_scan_i];
+        while (count && q < end)
+            count -= !(*q++ & 0x80);
+        if (count)
+            return corrupt(p->seg, q, "truncated positions", err);
+    }
+    p->pos_scan_off = (uint64_t)(q - base);
+    if (field == FMT_FIELD_BODY) {
+        uint64_t count = p->tf[0][p->i];
+        while (count && q < end)
+            count -= !(*q++ & 0x80);
+    }
+    if (want > p->positions_cap) {
+        size_t cap = want < 64 ? 64 : want;
+        uint32_t *np = realloc(p->positions, cap * sizeof(*np));
+        if (!np)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        p->positions = np;
+        p->positions_cap = cap;
+    }
+    for (uint32_t k = 0; k < want; k++) {
+        size_t len = fmt_varint_decode(q, end, &v);
+        if (!len || v > UINT32_MAX - prev)
+            return corrupt(p->seg, q, "bad position", err);
+        q += len;
+        prev += (uint32_t)v;
+        p->positions[k] = prev;
+    }
+    *pos = p->positions;
+    *n = want;
+    return FMT_OK;
+}
+
+/* ---- columns and doc store -------------------------------------------------------- */
+
+uint32_t fmt_seg_field_len(const struct fmt_seg *seg, uint32_t doc, enum fmt_field field)
+{
+    size_t n = seg->stats.ndocs;
+
+    return fmt_get_u32le(seg->sec[SEC_COLUMNS] + 4 * ((size_t)field * n + doc));
+}
+
+int64_t fmt_seg_timestamp(const struct fmt_seg *seg, uint32_t doc)
+{
+    size_t n = seg->stats.ndocs;
+
+    return (int64_t)fmt_get_u64le(seg->sec[SEC_COLUMNS] + 8 * n + 8 * (size_t)doc);
+}
+
+uint32_t fmt_seg_source_id(const struct fmt_seg *seg, uint32_t doc)
+{
+    size_t n = seg->stats.ndocs;
+
+    return fmt_get_u32le(seg->sec[SEC_COLUMNS] + 16 * n + 4 * (size_t)doc);
+}
+
+const char *fmt_seg_source_name(const struct fmt_seg *seg, uint32_t id, size_t *len)
+{
+    if (id >= seg->stats.nsources) {
+        *len = 0;
+        return "";
+    }
+    *len = seg->source_len[id];
+    return (const char *)seg->sec[SEC_SOURCES] + seg->source_off[id];
+}
+
+/* Read one varint-length string at *p into *field. */
+static int take_string(const struct fmt_seg *seg, const uint8_t **p, const uint8_t *end,
+                       char **field, struct fmt_err *err)
+{
+    uint64_t len;
+    size_t n = fmt_varint_decode(*p, end, &len);
+
+    if (!n || len > (uint64_t)(end - *p - n))
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: bad stored document", seg->path);
+    *p += n;
+    if (field && fmt_article_set(field, (const char *)*p, len) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    *p += len;
+    return FMT_OK;
+}
+
+/* Inflate doc-store block BLK into SCRATCH; *first receives its first doc. */
+static int inflate_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *scratch,
+                         uint32_t *first, struct fmt_err *err)
+{
+    const uint8_t *e = seg->sec[SEC_DOCIDX] + (size_t)blk * FMT_SEG_DOCIDX_ENTRY;
+    uint32_t raw_len = fmt_get_u32le(e + 4);
+    uint64_t off = fmt_get_u64le(e + 8);
+    uint64_t end = blk + 1 < seg->ndocblocks ? fmt_get_u64le(e + FMT_SEG_DOCIDX_ENTRY + 8)
+                                             : seg->sec_len[SEC_DOCSTORE];
+    uLongf out_len = raw_len;
+
+    *first = fmt_get_u32le(e);
+    if (off > end || end > seg->sec_len[SEC_DOCSTORE] || raw_len > (1u << 30))
+        return corrupt(seg, e, "bad doc-store index", err);
+    scratch->len = 0;
+    if (fmt_buf_reserve(scratch, raw_len + 1) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    if (uncompress(scratch->p, &out_len, seg->sec[SEC_DOCSTORE] + off, (uLong)(end - off)) !=
+            Z_OK ||
+        out_len != raw_len)
+        return corrupt(seg, seg->sec[SEC_DOCSTORE] + off, "bad compressed doc block", err);
+    scratch->len = raw_len;
+    return FMT_OK;
+}
+
+int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch,
+                struct fmt_article *out, struct fmt_err *err)
+{
+    uint32_t lo = 0, hi = seg->ndocblocks, first;
+    const uint8_t *p, *end;
+    int rc;
+
+    if (doc >= seg->stats.ndocs || seg->ndocblocks == 0)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: doc %u out of range", seg->path, doc);
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (fmt_get_u32le(seg->sec[SEC_DOCIDX] + (size_t)mid * FMT_SEG_DOCIDX_ENTRY) <= doc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    rc = inflate_block(seg, lo, scratch, &first, err);
+    if (rc != FMT_OK)
+        return rc;
+    if (first > doc)
+        return corrupt(seg, seg->sec[SEC_DOCIDX], "bad doc-store index", err);
+    p = scratch->p;
+    end = p + scratch->len;
+    for (uint32_t d = first; d < doc; d++) {
+        for (int k = 0; k < 5; k++)
+            if ((rc = take_string(seg, &p, end, NULL, err)) != FMT_OK)
+                return rc;
+    }
+    if ((rc = fmt_article_init(out)) != FMT_OK)
+        return fmt_errorf(err, rc, "out of memory");
+    {
+        char **f[] = {&out->id, &out->title, &out->source, &out->url, &out->body};
+        for (int k = 0; k < 5 && rc == FMT_OK; k++)
+            rc = take_string(seg, &p, end, f[k], err);
+    }
+    if (rc != FMT_OK) {
+        fmt_article_release(out);
+        return rc;
+    }
+    out->timestamp = fmt_seg_timestamp(seg, doc);
+    return FMT_OK;
+}
+
+/* ---- verification ----------------------------------------------------------------- */
+
+static int verify_postings(const struct fmt_seg *seg, const struct fmt_term_info *ti,
+                           struct fmt_err *err)
+{
+    struct fmt_postings p;
+    uint32_t count = 0, title = 0;
+    int rc = fmt_postings_open(&p, seg, ti, err);
+
+    while (rc == FMT_OK && (rc = fmt_postings_next(&p, err)) == FMT_OK && p.doc != FMT_DOC_END) {
+        const uint32_t *pos;
+        size_t n;
+        count++;
+        title += p.tf[0][p.i] > 0;
+        if (ti->ns == FMT_NS_TEXT && p.tf[0][p.i] + p.tf[1][p.i] == 0)
+            rc = corrupt(seg, p.blocks, "posting with tf 0", err);
+        for (int f = 0; f < 2 && rc == FMT_OK && p.pos_base; f++)
+            rc = fmt_postings_positions(&p, (enum fmt_field)f, &pos, &n, err);
+    }
+    if (rc == FMT_OK && (count != ti->df || (ti->ns == FMT_NS_TEXT && title != ti->df_title)))
+        rc = corrupt(seg, p.blocks, "posting count disagrees with dictionary", err);
+    fmt_postings_release(&p);
+    return rc;
+}
+
+int fmt_seg_verify(const struct fmt_seg *seg, struct fmt_err *err)
+{
+    size_t foot = seg->size - FMT_SEG_FOOTER;
+    uint32_t body_crc = fmt_get_u32le(seg->map + foot + SEC_COUNT * 16 + 32);
+    uint8_t prev[MAX_KEY];
+    size_t prev_len = 0;
+    uint32_t nterms = 0;
+    struct fmt_buf scratch;
+    int rc = FMT_OK;
+
+    if (fmt_crc32(0, seg->map, foot) != body_crc)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: checksum mismatch (bytes 0 to %zu)", seg->path,
+                          foot);
+    for (uint32_t blk = 0; blk < seg->ndictblocks && rc == FMT_OK; blk++) {
+        struct dict_cur c;
+        rc = dict_block_open(seg, blk, &c, err);
+        while (rc == FMT_OK && (rc = dict_next(seg, &c, err)) == FMT_OK) {
+            if (nterms && key_cmp(prev, prev_len, c.key, c.key_len) >= 0)
+                return corrupt(seg, c.p, "dictionary out of order", err);
+            memcpy(prev, c.key, c.key_len);
+            prev_len = c.key_len;
+            nterms++;
+            rc = verify_postings(seg, &c.ti, err);
+        }
+        if (rc == FMT_ENOTFOUND)
+            rc = FMT_OK;
+    }
+    if (rc == FMT_OK && nterms != seg->stats.nterms)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: %u terms, footer says %u", seg->path, nterms,
+                          seg->stats.nterms);
+    fmt_buf_init(&scratch);
+    for (uint32_t d = 0; d < seg->stats.ndocs && rc == FMT_OK; d++) {
+        struct fmt_article a;
+        if (fmt_seg_source_id(seg, d) >= seg->stats.nsources)
+            rc = fmt_errorf(err, FMT_ECORRUPT, "%s: doc %u has a bad source id", seg->path, d);
+        else if ((rc = fmt_seg_doc(seg, d, &scratch, &a, err)) == FMT_OK)
+            fmt_article_release(&a);
+    }
+    fmt_buf_release(&scratch);
+    return rc;
+}

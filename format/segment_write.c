@@ -1,0 +1,846 @@
+/* segment_write.c - the in-memory segment builder and the writer of segment files.
+ *
+ * Articles are analyzed as they are added; each distinct term (namespace byte + term
+ * bytes) gets an entry in an open-addressing hash table that accumulates its postings and
+ * positions as varints. fmt_seg_builder_write() sorts the terms and writes the file below
+ * in one sequential pass.
+ *
+ * Segment file layout (all integers little-endian; varint = LEB128, see codec.h):
+ *
+ *   header    u64 magic "EWNXSEG1", u32 FMT_SEG_VERSION, u32 0
+ *   postings  per term, in dictionary order:
+ *               varint skip_len               bytes of the skip table that follows
+ *               skip table, one entry per 128-doc block:
+ *                 varint last_delta           last doc - (previous block's last doc + 1),
+ *                                             the first block counts from doc 0
+ *                 varint block_len            bytes of the block
+ *                 varint pos_len              [positions namespaces] positions bytes
+ *                 varint max_tf[nfields]      largest tf of each field in the block
+ *                 varint min_len[2]           [text namespace] shortest title and body
+ *                                             length among docs with tf > 0 there (0 if none)
+ *               blocks, 128 docs each (the last may be shorter; n follows from df):
+ *                 u8     doc_bits             bit width of each doc gap
+ *                 u8     tf_bits[nfields]     bit width of each tf array
+ *                 bytes  gaps                 n x (doc - previous doc - 1), LSB first,
+ *                                             byte-padded; previous doc of the first block
+ *                                             is -1 and of later blocks their last doc
+ *                 bytes  tf[nfields]          n tfs per field (text: raw tf, which may be 0
+ *                                             in one field; other namespaces: tf - 1)
+ *   positions per term with positions, per doc in posting order: title positions then
+ *             body positions (tf of each field many), each a varint delta from the
+ *             previous position of the same field (the first from 0)
+ *   dict      front-coded blocks of FMT_SEG_DICT_BLOCK terms in byte order of the key
+ *             (namespace byte + term):
+ *               varint post_off, varint pos_off   of the block's first term
+ *               per term: varint shared, varint suffix_len, suffix bytes, varint df,
+ *                         [text] varint df_title, varint post_len, [positions] pos_len
+ *             a term's offsets are the previous term's offsets plus its lengths
+ *   dictidx   u32 byte offset of each dict block within the dict section
+ *   columns   u32 title_len[ndocs], u32 body_len[ndocs] (tokens), i64 timestamp[ndocs]
+ *             (INT64_MIN = none), u32 source_id[ndocs]
+ *   sources   varint count, then count x (varint len, UTF-8 bytes); id = index
+ *   docstore  zlib streams, each holding whole docs: 5 x (varint len, bytes) for id,
+ *             title, source, url, body
+ *   docidx    per doc-store block: u32 first_doc, u32 raw_len, u64 offset in docstore
+ *   footer    FMT_SEG_FOOTER bytes: 8 x (u64 off, u64 len) for the sections above in this
+ *             order, u32 ndocs, u32 nterms, u32 nsources, u32 ndocblocks,
+ *             u64 title_len_sum, u64 body_len_sum, u32 body_crc (CRC32 of every byte
+ *             before the footer), u32 version, u64 magic, u32 footer_crc (CRC32 of the
+ *             footer bytes before it)
+ *
+ * Example postings of text term "nato" in docs 5 (title tf 1, body tf 2) and 9 (body 1):
+ *   skip_len 07 | skip: 09 (last_delta 9) 06 (block_len) 05 (pos_len) 01 02 (max tf)
+ *   03 0a (min lengths) | block: 03 01 02 (bits) 45 (gaps 5, 3) 01 (tf title 1, 0)
+ *   09 (tf body 2+1<<2) | positions: 00 | 03 04 | 07
+ */
+#include "segment.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "codec.h"
+#include "io.h"
+#include "segformat.h"
+
+#define NO_DOC UINT32_MAX
+#define DOC_ZLIB_LEVEL 6
+
+/* Accumulated postings of one term while the segment is in memory. */
+struct term_entry {
+    uint32_t key_off;   /* offset of the key (ns byte + term) in builder.keys */
+    uint32_t key_len;
+    uint32_t hash;
+    uint32_t df;
+    uint32_t df_title;
+    uint32_t last_doc;  /* last doc whose posting is in post, NO_DOC before the first */
+    uint32_t cur_doc;   /* doc now being added, NO_DOC when not in the current doc */
+    uint32_t cur_tf[2];
+    uint32_t last_pos;  /* previous position in cur_field, for deltas */
+    int cur_field;      /* field of the last appended position, -1 at doc start */
+    struct fmt_buf post; /* per doc: varint gap, varint tf[nfields] */
+    struct fmt_buf pos;  /* per doc: position deltas, title then body */
+};
+
+struct fmt_seg_builder {
+    struct fmt_analyzer *an;     /* borrowed */
+    struct term_entry *terms;    /* nterms used, terms_cap allocated */
+    size_t nterms, terms_cap;
+    uint32_t *table;             /* open addressing: term index + 1, 0 = empty */
+    size_t table_cap;            /* power of two, load <= 1/2 */
+    struct fmt_buf keys;         /* all term keys back to back */
+    uint32_t *touched;           /* term indexes seen in the current doc */
+    size_t ntouched, touched_cap;
+    struct fmt_buf key;          /* scratch key */
+    /* columns */
+    struct fmt_buf title_len, body_len, timestamp, source_id;
+    /* sources: names back to back with their offsets */
+    struct fmt_buf source_names; /* varint len + bytes each, the sources section body */
+    char **sources;
+    size_t nsources, sources_cap;
+    /* doc store */
+    struct fmt_buf doc_raw;      /* current uncompressed block */
+    uint32_t doc_raw_first;      /* first doc of the current block */
+    struct fmt_buf doc_z;        /* compressed blocks */
+    struct fmt_buf doc_idx;      /* docidx entries */
+    uint32_t ndocblocks;
+    uint32_t ndocs;
+    uint64_t len_sum[2];
+    size_t bytes;                /* heap estimate */
+    uint32_t cur_doc;
+    unsigned cur_field;
+    uint8_t cur_ns;
+};
+
+static uint32_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+    }
+    return (uint32_t)h;
+}
+
+int fmt_seg_builder_new(struct fmt_seg_builder **out, struct fmt_analyzer *an,
+                        struct fmt_err *err)
+{
+    struct fmt_seg_builder *b = calloc(1, sizeof(*b));
+
+    *out = NULL;
+    if (!b)
+        return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
+    b->an = an;
+    b->table_cap = 1 << 14;
+    b->table = calloc(b->table_cap, sizeof(*b->table));
+    if (!b->table) {
+        free(b);
+        return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
+    }
+    b->bytes = sizeof(*b) + b->table_cap * sizeof(*b->table);
+    *out = b;
+    return FMT_OK;
+}
+
+void fmt_seg_builder_free(struct fmt_seg_builder *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->nterms; i++) {
+        fmt_buf_release(&b->terms[i].post);
+        fmt_buf_release(&b->terms[i].pos);
+    }
+    for (size_t i = 0; i < b->nsources; i++)
+        free(b->sources[i]);
+    free(b->sources);
+    free(b->terms);
+    free(b->table);
+    free(b->touched);
+    fmt_buf_release(&b->keys);
+    fmt_buf_release(&b->key);
+    fmt_buf_release(&b->title_len);
+    fmt_buf_release(&b->body_len);
+    fmt_buf_release(&b->timestamp);
+    fmt_buf_release(&b->source_id);
+    fmt_buf_release(&b->source_names);
+    fmt_buf_release(&b->doc_raw);
+    fmt_buf_release(&b->doc_z);
+    fmt_buf_release(&b->doc_idx);
+    free(b);
+}
+
+uint32_t fmt_seg_builder_ndocs(const struct fmt_seg_builder *b)
+{
+    return b->ndocs;
+}
+
+size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b)
+{
+    return b->bytes + b->keys.cap + b->doc_z.cap + b->doc_raw.cap + b->title_len.cap * 5;
+}
+
+static int table_grow(struct fmt_seg_builder *b)
+{
+    size_t cap = b->table_cap * 2;
+    uint32_t *t = calloc(cap, sizeof(*t));
+
+    if (!t)
+        return FMT_ENOMEM;
+    for (size_t i = 0; i < b->nterms; i++) {
+        size_t s = b->terms[i].hash & (cap - 1);
+        while (t[s])
+            s = (s + 1) & (cap - 1);
+        t[s] = (uint32_t)i + 1;
+    }
+    b->bytes += (cap - b->table_cap) * sizeof(*t);
+    free(b->table);
+    b->table = t;
+    b->table_cap = cap;
+    return FMT_OK;
+}
+
+/* Index of the entry for KEY, inserting it if new; -1 when out of memory. */
+static long term_find(struct fmt_seg_builder *b, const uint8_t *key, size_t len, int insert)
+{
+    uint32_t h = hash_bytes(key, len);
+    size_t s = h & (b->table_cap - 1);
+    struct term_entry *e;
+
+    while (b->table[s]) {
+        e = &b->terms[b->table[s] - 1];
+        if (e->hash == h && e->key_len == len && !memcmp(b->keys.p + e->key_off, key, len))
+            return (long)b->table[s] - 1;
+        s = (s + 1) & (b->table_cap - 1);
+    }
+    if (!insert)
+        return -1;
+    if (b->nterms == b->terms_cap) {
+        size_t cap = b->terms_cap ? b->terms_cap * 2 : 1024;
+        struct term_entry *t = realloc(b->terms, cap * sizeof(*t));
+        if (!t)
+            return -1;
+        b->bytes += (cap - b->terms_cap) * sizeof(*t);
+        b->terms = t;
+        b->terms_cap = cap;
+    }
+    if (b->keys.len + len > UINT32_MAX || fmt_buf_append(&b->keys, key, len) != FMT_OK)
+        return -1;
+    e = &b->terms[b->nterms];
+    memset(e, 0, sizeof(*e));
+    e->key_off = (uint32_t)(b->keys.len - len);
+    e->key_len = (uint32_t)len;
+    e->hash = h;
+    e->last_doc = NO_DOC;
+    e->cur_doc = NO_DOC;
+    b->table[s] = (uint32_t)++b->nterms;
+    if (b->nterms * 2 > b->table_cap && table_grow(b) != FMT_OK)
+        return -1;
+    return (long)b->nterms - 1;
+}
+
+/* Append to a term's buffer, keeping the heap estimate current. */
+static int tracked_varint(struct fmt_seg_builder *b, struct fmt_buf *buf, uint64_t v)
+{
+    size_t cap = buf->cap;
+
+    if (fmt_buf_put_varint(buf, v) != FMT_OK)
+        return FMT_ENOMEM;
+    b->bytes += buf->cap - cap;
+    return FMT_OK;
+}
+
+/* Record one occurrence of KEY in the current doc, in FIELD at POS (positions only for
+ * namespaces that keep them). */
+static int add_occurrence(struct fmt_seg_builder *b, const uint8_t *key, size_t len,
+                          unsigned field, uint32_t pos)
+{
+    long i = term_find(b, key, len, 1);
+    struct term_entry *e;
+
+    if (i < 0)
+        return FMT_ENOMEM;
+    e = &b->terms[i];
+    if (e->cur_doc != b->cur_doc) {
+        if (b->ntouched == b->touched_cap) {
+            size_t cap = b->touched_cap ? b->touched_cap * 2 : 256;
+            uint32_t *t = realloc(b->touched, cap * sizeof(*t));
+            if (!t)
+                return FMT_ENOMEM;
+            b->bytes += (cap - b->touched_cap) * sizeof(*t);
+            b->touched = t;
+            b->touched_cap = cap;
+        }
+        b->touched[b->ntouched++] = (uint32_t)i;
+        e->cur_doc = b->cur_doc;
+        e->cur_tf[0] = e->cur_tf[1] = 0;
+        e->cur_field = -1;
+    }
+    e->cur_tf[field]++;
+    if (!fmt_ns_has_positions(key[0]))
+        return FMT_OK;
+    if (e->cur_field != (int)field) {
+        e->cur_field = (int)field;
+        e->last_pos = 0;
+    }
+    if (tracked_varint(b, &e->pos, pos - e->last_pos) != FMT_OK)
+        return FMT_ENOMEM;
+    e->last_pos = pos;
+    return FMT_OK;
+}
+
+static int set_key(struct fmt_seg_builder *b, uint8_t ns, const void *term, size_t len)
+{
+    b->key.len = 0;
+    if (fmt_buf_putc(&b->key, ns) != FMT_OK || fmt_buf_append(&b->key, term, len) != FMT_OK)
+        return FMT_ENOMEM;
+    return FMT_OK;
+}
+
+static int on_token(void *ctx, const struct fmt_token *tok)
+{
+    struct fmt_seg_builder *b = ctx;
+
+    if (tok->len > FMT_MAX_TERM)
+        return FMT_OK; /* longer "words" are noise (base64, URLs glued together) */
+    if (set_key(b, b->cur_ns, tok->term, tok->len) != FMT_OK)
+        return FMT_ENOMEM;
+    return add_occurrence(b, b->key.p, b->key.len, b->cur_field, tok->pos);
+}
+
+/* Count tokens while indexing them; the count is the field length. */
+struct count_ctx {
+    struct fmt_seg_builder *b;
+    uint32_t n;
+};
+
+static int on_counted_token(void *ctx, const struct fmt_token *tok)
+{
+    struct count_ctx *c = ctx;
+
+    c->n++;
+    return on_token(c->b, tok);
+}
+
+/* Join the folded, unstemmed words of a source name with single spaces. */
+struct join_ctx {
+    struct fmt_buf *out;
+};
+
+static int on_source_word(void *ctx, const struct fmt_token *tok)
+{
+    struct join_ctx *j = ctx;
+
+    if (j->out->len > 1 && fmt_buf_putc(j->out, ' ') != FMT_OK)
+        return FMT_ENOMEM;
+    return fmt_buf_append(j->out, tok->term, tok->len);
+}
+
+static int source_id_of(struct fmt_seg_builder *b, const char *name, uint32_t *id)
+{
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < b->nsources; i++) {
+        if (!strcmp(b->sources[i], name)) {
+            *id = (uint32_t)i;
+            return FMT_OK;
+        }
+    }
+    if (b->nsources == b->sources_cap) {
+        size_t cap = b->sources_cap ? b->sources_cap * 2 : 16;
+        char **s = realloc(b->sources, cap * sizeof(*s));
+        if (!s)
+            return FMT_ENOMEM;
+        b->sources = s;
+        b->sources_cap = cap;
+    }
+    b->sources[b->nsources] = strdup(name);
+    if (!b->sources[b->nsources])
+        return FMT_ENOMEM;
+    if (fmt_buf_put_varint(&b->source_names, len) != FMT_OK ||
+        fmt_buf_append(&b->source_names, name, len) != FMT_OK)
+        return FMT_ENOMEM;
+    *id = (uint32_t)b->nsources++;
+    return FMT_OK;
+}
+
+static int doc_block_close(struct fmt_seg_builder *b)
+{
+    uLongf zlen;
+    uint8_t entry[FMT_SEG_DOCIDX_ENTRY];
+
+    if (b->doc_raw.len == 0)
+        return FMT_OK;
+    zlen = compressBound((uLong)b->doc_raw.len);
+    if (fmt_buf_reserve(&b->doc_z, zlen) != FMT_OK)
+        return FMT_ENOMEM;
+    if (compress2(b->doc_z.p + b->doc_z.len, &zlen, b->doc_raw.p, (uLong)b->doc_raw.len,
+                  DOC_ZLIB_LEVEL) != Z_OK)
+        return FMT_ENOMEM;
+    fmt_put_u32le(entry, b->doc_raw_first);
+    fmt_put_u32le(entry + 4, (uint32_t)b->doc_raw.len);
+    fmt_put_u64le(entry + 8, b->doc_z.len);
+    if (fmt_buf_append(&b->doc_idx, entry, sizeof(entry)) != FMT_OK)
+        return FMT_ENOMEM;
+    b->doc_z.len += zlen;
+    b->doc_raw.len = 0;
+    b->ndocblocks++;
+    return FMT_OK;
+}
+
+static int store_doc(struct fmt_seg_builder *b, const struct fmt_article *a)
+{
+    const char *f[] = {a->id, a->title, a->source, a->url, a->body};
+
+    if (b->doc_raw.len == 0)
+        b->doc_raw_first = b->ndocs;
+    for (size_t i = 0; i < 5; i++) {
+        size_t len = strlen(f[i]);
+        if (fmt_buf_put_varint(&b->doc_raw, len) != FMT_OK ||
+            fmt_buf_append(&b->doc_raw, f[i], len) != FMT_OK)
+            return FMT_ENOMEM;
+    }
+    if (b->doc_raw.len >= FMT_SEG_DOC_BLOCK)
+        return doc_block_close(b);
+    return FMT_OK;
+}
+
+/* Turn the current doc's accumulated tfs into postings. */
+static int finish_doc(struct fmt_seg_builder *b)
+{
+    for (size_t k = 0; k < b->ntouched; k++) {
+        struct term_entry *e = &b->terms[b->touched[k]];
+        uint32_t gap = e->last_doc == NO_DOC ? b->cur_doc : b->cur_doc - e->last_doc - 1;
+        uint8_t ns = b->keys.p[e->key_off];
+        if (tracked_varint(b, &e->post, gap) != FMT_OK ||
+            tracked_varint(b, &e->post, e->cur_tf[0]) != FMT_OK)
+            return FMT_ENOMEM;
+        if (fmt_ns_fields(ns) == 2 && tracked_varint(b, &e->post, e->cur_tf[1]) != FMT_OK)
+            return FMT_ENOMEM;
+        e->df++;
+        e->df_title += e->cur_tf[0] > 0;
+        e->last_doc = b->cur_doc;
+        e->cur_doc = NO_DOC;
+    }
+    b->ntouched = 0;
+    return FMT_OK;
+}
+
+static int analyze_field(struct fmt_seg_builder *b, uint8_t ns, unsigned field, const char *text,
+                         uint32_t *len)
+{
+    struct count_ctx c = {b, 0};
+    int rc;
+
+    b->cur_ns = ns;
+    b->cur_field = field;
+    rc = fmt_analyze(b->an, text, strlen(text), on_counted_token, &c);
+    if (len)
+        *len = c.n;
+    return rc;
+}
+
+static int add_keyword(struct fmt_seg_builder *b, uint8_t ns, const void *term, size_t len)
+{
+    if (set_key(b, ns, term, len) != FMT_OK)
+        return FMT_ENOMEM;
+    return add_occurrence(b, b->key.p, b->key.len, 0, 0);
+}
+
+int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
+                        uint32_t *doc, struct fmt_err *err)
+{
+    uint32_t len[2] = {0, 0}, src;
+    struct fmt_buf name;
+    struct join_ctx j = {&name};
+    int rc;
+
+    if (b->ndocs == UINT32_MAX - 1)
+        return fmt_errorf(err, FMT_EINVAL, "segment full");
+    if (strlen(a->id) > FMT_MAX_ID)
+        return fmt_errorf(err, FMT_EINVAL, "id longer than %d bytes", FMT_MAX_ID);
+    fmt_buf_init(&name);
+    b->cur_doc = b->ndocs;
+    rc = analyze_field(b, FMT_NS_TEXT, FMT_FIELD_TITLE, a->title, &len[0]);
+    if (rc == FMT_OK)
+        rc = analyze_field(b, FMT_NS_TEXT, FMT_FIELD_BODY, a->body, &len[1]);
+    if (rc == FMT_OK)
+        rc = analyze_field(b, FMT_NS_URL, 0, a->url, NULL);
+    if (rc == FMT_OK && a->id[0])
+        rc = add_keyword(b, FMT_NS_ID, a->id, strlen(a->id));
+    if (rc == FMT_OK && hash) {
+        uint8_t h[8];
+        fmt_put_u64le(h, hash);
+        rc = add_keyword(b, FMT_NS_HASH, h, sizeof(h));
+    }
+    if (rc == FMT_OK && a->source[0]) {
+        rc = fmt_analyze_unstemmed(b->an, a->source, strlen(a->source), on_source_word, &j);
+        if (rc == FMT_OK && name.len)
+            rc = add_keyword(b, FMT_NS_SOURCE, name.p, name.len);
+    }
+    fmt_buf_release(&name);
+    if (rc == FMT_OK)
+        rc = finish_doc(b);
+    if (rc == FMT_OK)
+        rc = source_id_of(b, a->source, &src);
+    if (rc == FMT_OK)
+        rc = store_doc(b, a);
+    if (rc == FMT_OK &&
+        (fmt_buf_put_u32le(&b->title_len, len[0]) != FMT_OK ||
+         fmt_buf_put_u32le(&b->body_len, len[1]) != FMT_OK ||
+         fmt_buf_put_u64le(&b->timestamp, (uint64_t)a->timestamp) != FMT_OK ||
+         fmt_buf_put_u32le(&b->source_id, src) != FMT_OK))
+        rc = FMT_ENOMEM;
+    if (rc != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory while indexing", a->id);
+    b->len_sum[0] += len[0];
+    b->len_sum[1] += len[1];
+    *doc = b->ndocs++;
+    return FMT_OK;
+}
+
+uint32_t fmt_seg_builder_find_id(const struct fmt_seg_builder *b, const char *id)
+{
+    struct fmt_buf key;
+    long i;
+
+    fmt_buf_init(&key);
+    if (fmt_buf_putc(&key, FMT_NS_ID) != FMT_OK || fmt_buf_puts(&key, id) != FMT_OK) {
+        fmt_buf_release(&key);
+        return FMT_DOC_END;
+    }
+    i = term_find((struct fmt_seg_builder *)b, key.p, key.len, 0);
+    fmt_buf_release(&key);
+    return i < 0 ? FMT_DOC_END : b->terms[i].last_doc;
+}
+
+/* ---- writing the file ------------------------------------------------------------- */
+
+/* qsort has no context argument: sort (key pointer, length, index) records. */
+struct sort_rec {
+    const uint8_t *key;
+    uint32_t len;
+    uint32_t term;
+};
+
+static int cmp_sort_rec(const void *x, const void *y)
+{
+    const struct sort_rec *a = x, *b = y;
+    int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Writer state for one pass over the sorted terms. */
+struct seg_out {
+    struct fmt_file f;
+    uint64_t sec_off[SEC_COUNT], sec_len[SEC_COUNT];
+    struct fmt_buf positions; /* the positions section, written after the postings */
+    struct fmt_buf dict, dictidx, skip, blocks, scratch;
+    uint64_t post_off, pos_off;    /* running offsets of the next term */
+    struct fmt_buf prev_key;
+    uint32_t in_block;             /* terms in the current dict block */
+    uint32_t docs[FMT_BLOCK], tf[2][FMT_BLOCK];
+    uint32_t pos_bytes[FMT_BLOCK];
+};
+
+/* Bytes taken by COUNT varints starting at P (bounded by END). */
+static size_t varint_span(const uint8_t *p, const uint8_t *end, uint64_t count)
+{
+    const uint8_t *s = p;
+
+    while (count && p < end) {
+        if (!(*p++ & 0x80))
+            count--;
+    }
+    return (size_t)(p - s);
+}
+
+static int put_packed(struct fmt_buf *out, const uint32_t *v, uint32_t n, unsigned bits)
+{
+    size_t size = fmt_bitpack_size(n, bits);
+
+    if (fmt_buf_reserve(out, size) != FMT_OK)
+        return FMT_ENOMEM;
+    memset(out->p + out->len, 0, size);
+    fmt_bitpack(out->p + out->len, v, n, bits);
+    out->len += size;
+    return FMT_OK;
+}
+
+/* Encode one block of N docs (o->docs/tf/pos_bytes) after PREV_DOC (-1 as UINT32_MAX):
+ * block bytes go to o->blocks and the skip entry to o->skip. */
+static int encode_block(const struct fmt_seg_builder *b, struct seg_out *o, uint8_t ns,
+                        uint32_t n, uint32_t prev_doc)
+{
+    unsigned nf = fmt_ns_fields(ns), bits[3];
+    uint32_t gaps[FMT_BLOCK], vals[2][FMT_BLOCK];
+    uint32_t max_tf[2] = {0, 0}, min_len[2] = {0, 0};
+    uint64_t pos_len = 0;
+    size_t start = o->blocks.len;
+    int rc = FMT_OK;
+
+    for (uint32_t i = 0; i < n; i++) {
+        gaps[i] = o->docs[i] - prev_doc - 1; /* wraps correctly for prev_doc = -1 */
+        prev_doc = o->docs[i];
+        pos_len += o->pos_bytes[i];
+        for (unsigned f = 0; f < nf; f++) {
+            uint32_t tf = o->tf[f][i];
+            vals[f][i] = ns == FMT_NS_TEXT ? tf : tf - 1;
+            if (tf > max_tf[f])
+                max_tf[f] = tf;
+            if (ns == FMT_NS_TEXT && tf) {
+                const struct fmt_buf *lens = f ? &b->body_len : &b->title_len;
+                uint32_t l = fmt_get_u32le(lens->p + 4 * (size_t)o->docs[i]);
+                if (min_len[f] == 0 || l < min_len[f])
+                    min_len[f] = l;
+            }
+        }
+    }
+    bits[0] = fmt_bits_needed(gaps, n);
+    for (unsigned f = 0; f < nf; f++)
+        bits[1 + f] = fmt_bits_needed(vals[f], n);
+    for (unsigned k = 0; k <= nf && rc == FMT_OK; k++)
+        rc = fmt_buf_putc(&o->blocks, (uint8_t)bits[k]);
+    if (rc == FMT_OK)
+        rc = put_packed(&o->blocks, gaps, n, bits[0]);
+    for (unsigned f = 0; f < nf && rc == FMT_OK; f++)
+        rc = put_packed(&o->blocks, vals[f], n, bits[1 + f]);
+    if (rc != FMT_OK)
+        return rc;
+    /* skip entry; last_delta is written by the caller, which knows the previous block */
+    rc |= fmt_buf_put_varint(&o->skip, o->blocks.len - start);
+    if (fmt_ns_has_positions(ns))
+        rc |= fmt_buf_put_varint(&o->skip, pos_len);
+    for (unsigned f = 0; f < nf; f++)
+        rc |= fmt_buf_put_varint(&o->skip, max_tf[f]);
+    if (ns == FMT_NS_TEXT) {
+        rc |= fmt_buf_put_varint(&o->skip, min_len[0]);
+        rc |= fmt_buf_put_varint(&o->skip, min_len[1]);
+    }
+    return rc ? FMT_ENOMEM : FMT_OK;
+}
+
+/* Re-encode the varint postings of E as skip table + blocks, appended to the file. */
+static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
+                          const struct term_entry *e, uint8_t ns)
+{
+    const uint8_t *p = e->post.p, *end = p + e->post.len;
+    const uint8_t *pp = e->pos.p, *pend = pp + e->pos.len;
+    unsigned nf = fmt_ns_fields(ns);
+    uint32_t doc = UINT32_MAX, n = 0, block_prev = UINT32_MAX, last_plus1 = 0;
+    uint8_t head[FMT_VARINT_MAX];
+    int rc = FMT_OK;
+
+    o->skip.len = 0;
+    o->blocks.len = 0;
+    for (uint32_t k = 0; k < e->df && rc == FMT_OK; k++) {
+        uint64_t gap, tf[2] = {0, 0};
+        p += fmt_varint_decode(p, end, &gap);
+        for (unsigned f = 0; f < nf; f++)
+            p += fmt_varint_decode(p, end, &tf[f]);
+        doc = doc + 1 + (uint32_t)gap;
+        o->docs[n] = doc;
+        o->tf[0][n] = (uint32_t)tf[0];
+        o->tf[1][n] = (uint32_t)tf[1];
+        o->pos_bytes[n] = 0;
+        if (fmt_ns_has_positions(ns)) {
+            size_t span = varint_span(pp, pend, tf[0] + tf[1]);
+            o->pos_bytes[n] = (uint32_t)span;
+            pp += span;
+        }
+        if (++n == FMT_BLOCK || k + 1 == e->df) {
+            rc = fmt_buf_put_varint(&o->skip, o->docs[n - 1] - last_plus1);
+            if (rc == FMT_OK)
+                rc = encode_block(b, o, ns, n, block_prev);
+            block_prev = o->docs[n - 1];
+            last_plus1 = block_prev + 1;
+            n = 0;
+        }
+    }
+    if (rc != FMT_OK)
+        return rc;
+    {
+        size_t hl = fmt_varint_encode(head, o->skip.len);
+        fmt_file_append(&o->f, head, hl);
+        fmt_file_append(&o->f, o->skip.p, o->skip.len);
+        fmt_file_append(&o->f, o->blocks.p, o->blocks.len);
+        o->post_off += hl + o->skip.len + o->blocks.len;
+    }
+    return FMT_OK;
+}
+
+/* Append E's dictionary entry (and start a new dict block every FMT_SEG_DICT_BLOCK terms). */
+static int write_dict_entry(struct seg_out *o, const struct term_entry *e, const uint8_t *key,
+                            uint64_t post_off, uint64_t post_len)
+{
+    uint8_t ns = key[0];
+    size_t shared = 0;
+    int rc = 0;
+
+    if (o->in_block == FMT_SEG_DICT_BLOCK)
+        o->in_block = 0;
+    if (o->in_block == 0) {
+        rc |= fmt_buf_put_u32le(&o->dictidx, (uint32_t)o->dict.len);
+        rc |= fmt_buf_put_varint(&o->dict, post_off);
+        rc |= fmt_buf_put_varint(&o->dict, o->pos_off);
+    } else {
+        while (shared < e->key_len && shared < o->prev_key.len && o->prev_key.p[shared] == key[shared])
+            shared++;
+    }
+    rc |= fmt_buf_put_varint(&o->dict, shared);
+    rc |= fmt_buf_put_varint(&o->dict, e->key_len - shared);
+    rc |= fmt_buf_append(&o->dict, key + shared, e->key_len - shared);
+    rc |= fmt_buf_put_varint(&o->dict, e->df);
+    if (ns == FMT_NS_TEXT)
+        rc |= fmt_buf_put_varint(&o->dict, e->df_title);
+    rc |= fmt_buf_put_varint(&o->dict, post_len);
+    if (fmt_ns_has_positions(ns))
+        rc |= fmt_buf_put_varint(&o->dict, e->pos.len);
+    o->prev_key.len = 0;
+    rc |= fmt_buf_append(&o->prev_key, key, e->key_len);
+    o->in_block++;
+    return rc ? FMT_ENOMEM : FMT_OK;
+}
+
+static void begin_section(struct seg_out *o, enum seg_section s)
+{
+    o->sec_off[s] = o->f.off;
+}
+
+static void end_section(struct seg_out *o, enum seg_section s)
+{
+    o->sec_len[s] = o->f.off - o->sec_off[s];
+}
+
+static void append_section(struct seg_out *o, enum seg_section s, const struct fmt_buf *data)
+{
+    begin_section(o, s);
+    fmt_file_append(&o->f, data->p, data->len);
+    end_section(o, s);
+}
+
+static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
+{
+    struct sort_rec *recs = malloc((b->nterms ? b->nterms : 1) * sizeof(*recs));
+    int rc = FMT_OK;
+
+    if (!recs)
+        return FMT_ENOMEM;
+    for (size_t i = 0; i < b->nterms; i++) {
+        recs[i].key = b->keys.p + b->terms[i].key_off;
+        recs[i].len = b->terms[i].key_len;
+        recs[i].term = (uint32_t)i;
+    }
+    qsort(recs, b->nterms, sizeof(*recs), cmp_sort_rec);
+    begin_section(o, SEC_POSTINGS);
+    for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
+        const struct term_entry *e = &b->terms[recs[i].term];
+        uint64_t start = o->post_off;
+        rc = write_postings(b, o, e, recs[i].key[0]);
+        if (rc == FMT_OK)
+            rc = write_dict_entry(o, e, recs[i].key, start, o->post_off - start);
+        if (rc == FMT_OK && e->pos.len) {
+            rc = fmt_buf_append(&o->positions, e->pos.p, e->pos.len);
+            o->pos_off += e->pos.len;
+        }
+    }
+    end_section(o, SEC_POSTINGS);
+    free(recs);
+    return rc;
+}
+
+static void write_footer(const struct fmt_seg_builder *b, struct seg_out *o)
+{
+    uint8_t foot[FMT_SEG_FOOTER], *q = foot;
+    uint32_t body_crc = o->f.crc;
+
+    for (int s = 0; s < SEC_COUNT; s++, q += 16) {
+        fmt_put_u64le(q, o->sec_off[s]);
+        fmt_put_u64le(q + 8, o->sec_len[s]);
+    }
+    fmt_put_u32le(q, b->ndocs);
+    fmt_put_u32le(q + 4, (uint32_t)b->nterms);
+    fmt_put_u32le(q + 8, (uint32_t)b->nsources);
+    fmt_put_u32le(q + 12, b->ndocblocks);
+    fmt_put_u64le(q + 16, b->len_sum[0]);
+    fmt_put_u64le(q + 24, b->len_sum[1]);
+    fmt_put_u32le(q + 32, body_crc);
+    fmt_put_u32le(q + 36, FMT_SEG_VERSION);
+    fmt_put_u64le(q + 40, FMT_SEG_MAGIC);
+    fmt_put_u32le(q + 48, fmt_crc32(0, foot, (size_t)(q + 48 - foot)));
+    fmt_file_append(&o->f, foot, sizeof(foot));
+}
+
+static void seg_out_release(struct seg_out *o)
+{
+    fmt_buf_release(&o->positions);
+    fmt_buf_release(&o->dict);
+    fmt_buf_release(&o->dictidx);
+    fmt_buf_release(&o->skip);
+    fmt_buf_release(&o->blocks);
+    fmt_buf_release(&o->scratch);
+    fmt_buf_release(&o->prev_key);
+}
+
+int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fmt_err *err)
+{
+    struct seg_out *o = calloc(1, sizeof(*o));
+    uint8_t header[FMT_SEG_HEADER] = {0};
+    struct fmt_buf sources;
+    int rc;
+
+    if (!o)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
+    fmt_buf_init(&sources);
+    rc = doc_block_close(b);
+    if (rc == FMT_OK)
+        rc = fmt_buf_put_varint(&sources, b->nsources);
+    if (rc == FMT_OK)
+        rc = fmt_buf_append(&sources, b->source_names.p, b->source_names.len);
+    if (rc != FMT_OK) {
+        rc = fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
+        goto out_free;
+    }
+    rc = fmt_file_create(&o->f, path, err);
+    if (rc != FMT_OK)
+        goto out_free;
+    fmt_put_u64le(header, FMT_SEG_MAGIC);
+    fmt_put_u32le(header + 8, FMT_SEG_VERSION);
+    fmt_file_append(&o->f, header, sizeof(header));
+    rc = write_terms(b, o);
+    if (rc != FMT_OK) {
+        fmt_file_abort(&o->f);
+        rc = fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
+        goto out_free;
+    }
+    append_section(o, SEC_POSITIONS, &o->positions);
+    append_section(o, SEC_DICT, &o->dict);
+    append_section(o, SEC_DICTIDX, &o->dictidx);
+    begin_section(o, SEC_COLUMNS);
+    fmt_file_append(&o->f, b->title_len.p, b->title_len.len);
+    fmt_file_append(&o->f, b->body_len.p, b->body_len.len);
+    fmt_file_append(&o->f, b->timestamp.p, b->timestamp.len);
+    fmt_file_append(&o->f, b->source_id.p, b->source_id.len);
+    end_section(o, SEC_COLUMNS);
+    append_section(o, SEC_SOURCES, &sources);
+    append_section(o, SEC_DOCSTORE, &b->doc_z);
+    append_section(o, SEC_DOCIDX, &b->doc_idx);
+    write_footer(b, o);
+    rc = fmt_file_commit(&o->f, err);
+out_free:
+    fmt_buf_release(&sources);
+    seg_out_release(o);
+    free(o);
+    return rc;
+}

@@ -1,0 +1,272 @@
+/* test_segment.c - segment builder + reader: round trips of postings, positions, columns,
+ * doc store, block boundaries, prefix walks, and corruption detection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "article.h"
+#include "segment.h"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct fmt_analyzer *an;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    struct fmt_analyzer_cfg cfg;
+
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/nx-seg-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->path, sizeof(fx->path), "%s/seg.nxs", fx->dir);
+    fmt_analyzer_cfg_default(&cfg);
+    assert_int_equal(fmt_analyzer_new(&fx->an, &cfg, NULL), FMT_OK);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+
+    unlink(fx->path);
+    rmdir(fx->dir);
+    fmt_analyzer_free(fx->an);
+    free(fx);
+    return 0;
+}
+
+static void add(struct fmt_seg_builder *b, const char *id, const char *title, const char *body,
+                const char *source, int64_t ts)
+{
+    struct fmt_article a;
+    uint32_t doc;
+
+    assert_int_equal(fmt_article_init(&a), FMT_OK);
+    fmt_article_set(&a.id, id, strlen(id));
+    fmt_article_set(&a.title, title, strlen(title));
+    fmt_article_set(&a.body, body, strlen(body));
+    fmt_article_set(&a.source, source, strlen(source));
+    a.timestamp = ts;
+    assert_int_equal(fmt_seg_builder_add(b, &a, 0, &doc, NULL), FMT_OK);
+    fmt_article_release(&a);
+}
+
+static void test_segment_roundtrips_small_docs(void **state)
+{
+    struct fixture *fx = *state;
+    struct fmt_seg_builder *b;
+    struct fmt_seg *seg;
+    struct fmt_term_info ti;
+    struct fmt_postings p;
+    struct fmt_err err;
+    const uint32_t *pos;
+    size_t n, len;
+    struct fmt_buf scratch;
+    struct fmt_article a;
+
+    assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+    add(b, "a", "NATO talks", "The NATO summit talks about NATO.", "BBC News", 100);
+    add(b, "b", "Weather", "Rain in Brussels.", "Reuters", FMT_NO_TIME);
+    add(b, "c", "Ukraine", "Peace deal with NATO nato", "BBC News", 300);
+    assert_int_equal(fmt_seg_builder_find_id(b, "b"), 1);
+    assert_int_equal(fmt_seg_builder_find_id(b, "zz"), FMT_DOC_END);
+    assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
+    fmt_seg_builder_free(b);
+
+    assert_int_equal(fmt_seg_open(&seg, fx->path, &err), FMT_OK);
+    assert_int_equal(fmt_seg_verify(seg, &err), FMT_OK);
+    assert_int_equal(fmt_seg_stats(seg)->ndocs, 3);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "nato", 4, &ti, &err), FMT_OK);
+    assert_int_equal(ti.df, 2);
+    assert_int_equal(ti.df_title, 1);
+    assert_int_equal(fmt_postings_open(&p, seg, &ti, &err), FMT_OK);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, 0);
+    assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_TITLE), 1);
+    assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_BODY), 2);
+    assert_int_equal(fmt_postings_positions(&p, FMT_FIELD_BODY, &pos, &n, &err), FMT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(pos[0], 1);
+    assert_int_equal(pos[1], 5);
+    assert_int_equal(fmt_postings_positions(&p, FMT_FIELD_TITLE, &pos, &n, &err), FMT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(pos[0], 0);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, 2);
+    assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_BODY), 2);
+    assert_int_equal(fmt_postings_positions(&p, FMT_FIELD_BODY, &pos, &n, &err), FMT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(pos[0], 3);
+    assert_int_equal(pos[1], 4);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, FMT_DOC_END);
+    fmt_postings_release(&p);
+
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "missing", 7, &ti, &err), FMT_ENOTFOUND);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_SOURCE, "bbc news", 8, &ti, &err), FMT_OK);
+    assert_int_equal(ti.df, 2);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_ID, "c", 1, &ti, &err), FMT_OK);
+    assert_int_equal(fmt_seg_field_len(seg, 0, FMT_FIELD_TITLE), 2);
+    assert_int_equal(fmt_seg_field_len(seg, 0, FMT_FIELD_BODY), 6);
+    assert_int_equal(fmt_seg_timestamp(seg, 1), FMT_NO_TIME);
+    assert_int_equal(fmt_seg_timestamp(seg, 2), 300);
+    assert_memory_equal(fmt_seg_source_name(seg, fmt_seg_source_id(seg, 1), &len), "Reuters", 7);
+    assert_int_equal(len, 7);
+
+    fmt_buf_init(&scratch);
+    assert_int_equal(fmt_seg_doc(seg, 2, &scratch, &a, &err), FMT_OK);
+    assert_string_equal(a.id, "c");
+    assert_string_equal(a.body, "Peace deal with NATO nato");
+    assert_string_equal(a.source, "BBC News");
+    assert_int_equal(a.timestamp, 300);
+    fmt_article_release(&a);
+    fmt_buf_release(&scratch);
+    fmt_seg_close(seg);
+}
+
+struct prefix_ctx {
+    char seen[16][32];
+    int n;
+};
+
+static int on_prefix(void *ctx, const char *term, size_t len, const struct fmt_term_info *ti)
+{
+    struct prefix_ctx *c = ctx;
+
+    (void)ti;
+    assert_true(c->n < 16);
+    snprintf(c->seen[c->n++], 32, "%.*s", (int)len, term);
+    return 0;
+}
+
+/* Many docs and terms: crosses 128-doc postings blocks and 32-term dictionary blocks. */
+static void test_segment_many_docs_cross_blocks(void **state)
+{
+    struct fixture *fx = *state;
+    struct fmt_seg_builder *b;
+    struct fmt_seg *seg;
+    struct fmt_term_info ti;
+    struct fmt_postings p;
+    struct fmt_err err;
+    struct prefix_ctx pc = {0};
+    char id[32], body[256];
+    uint32_t count = 0;
+
+    assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "doc%d", i);
+        snprintf(body, sizeof(body), "common w%d x%d %s", i % 97, i, i % 3 == 0 ? "three" : "");
+        add(b, id, "t", body, "", i);
+    }
+    assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
+    fmt_seg_builder_free(b);
+    assert_int_equal(fmt_seg_open(&seg, fx->path, &err), FMT_OK);
+    assert_int_equal(fmt_seg_verify(seg, &err), FMT_OK);
+
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "three", 5, &ti, &err), FMT_OK);
+    assert_int_equal(ti.df, 334);
+    assert_int_equal(fmt_postings_open(&p, seg, &ti, &err), FMT_OK);
+    assert_int_equal(fmt_postings_advance(&p, 500, &err), FMT_OK);
+    assert_int_equal(p.doc, 501);
+    assert_int_equal(fmt_postings_advance(&p, 501, &err), FMT_OK);
+    assert_int_equal(p.doc, 501);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, 504);
+    assert_int_equal(fmt_postings_advance(&p, 998, &err), FMT_OK);
+    assert_int_equal(p.doc, 999);
+    assert_int_equal(fmt_postings_advance(&p, 1000, &err), FMT_OK);
+    assert_int_equal(p.doc, FMT_DOC_END);
+    fmt_postings_release(&p);
+
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "common", 6, &ti, &err), FMT_OK);
+    assert_int_equal(fmt_postings_open(&p, seg, &ti, &err), FMT_OK);
+    {
+        struct fmt_block_bound bb;
+        assert_int_equal(fmt_postings_shallow_advance(&p, 300, &bb, &err), FMT_OK);
+        assert_int_equal(bb.last_doc, 383);
+        assert_int_equal(bb.max_tf[1], 1);
+    }
+    while (fmt_postings_next(&p, &err) == FMT_OK && p.doc != FMT_DOC_END)
+        count++;
+    assert_int_equal(count, 1000 - 256); /* started at the block holding 300 */
+    fmt_postings_release(&p);
+
+    assert_int_equal(fmt_seg_prefix(seg, FMT_NS_TEXT, "x99", 3, on_prefix, &pc, &err), FMT_OK);
+    assert_int_equal(pc.n, 11); /* x99, x990..x999 */
+    assert_string_equal(pc.seen[0], "x99");
+    assert_string_equal(pc.seen[10], "x999");
+    fmt_seg_close(seg);
+}
+
+static void test_segment_detects_flipped_and_truncated_bytes(void **state)
+{
+    struct fixture *fx = *state;
+    struct fmt_seg_builder *b;
+    struct fmt_seg *seg;
+    struct fmt_err err;
+    FILE *f;
+    long size;
+    int detected = 0;
+
+    assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+    for (int i = 0; i < 300; i++)
+        add(b, "x", "title words", "body words and more words", "Src", i);
+    assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
+    fmt_seg_builder_free(b);
+    f = fopen(fx->path, "rb");
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fclose(f);
+    srand(7);
+    for (int round = 0; round < 50; round++) {
+        long off = rand() % size;
+        unsigned char c;
+        int rc;
+        f = fopen(fx->path, "r+b");
+        fseek(f, off, SEEK_SET);
+        assert_int_equal(fread(&c, 1, 1, f), 1);
+        fseek(f, off, SEEK_SET);
+        c ^= (unsigned char)(1 + rand() % 255);
+        fwrite(&c, 1, 1, f);
+        fclose(f);
+        rc = fmt_seg_open(&seg, fx->path, &err);
+        if (rc == FMT_OK) {
+            rc = fmt_seg_verify(seg, &err);
+            fmt_seg_close(seg);
+        }
+        detected += rc == FMT_ECORRUPT || rc == FMT_EVERSION;
+        assert_int_not_equal(rc, FMT_OK);
+        /* rebuild a clean file for the next round */
+        assert_int_equal(unlink(fx->path), 0);
+        assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+        for (int i = 0; i < 300; i++)
+            add(b, "x", "title words", "body words and more words", "Src", i);
+        assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
+        fmt_seg_builder_free(b);
+    }
+    assert_int_equal(detected, 50);
+    assert_int_equal(truncate(fx->path, size / 2), 0);
+    assert_int_equal(fmt_seg_open(&seg, fx->path, &err), FMT_ECORRUPT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_segment_roundtrips_small_docs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_many_docs_cross_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_detects_flipped_and_truncated_bytes, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
