@@ -335,6 +335,11 @@ static void test_acronym_span_includes_final_dot(void **state)
     assert_int_equal(c.tok[1].start, 5);
     assert_int_equal(c.tok[1].end, 8);
     fmt_buf_release(&c.terms);
+    /* a single letter is no acronym: its dot ends the sentence */
+    assert_string_equal(run_len(an, "plan B. Then", 12, 1, &c), "plan b then");
+    assert_int_equal(c.tok[1].start, 5);
+    assert_int_equal(c.tok[1].end, 6);
+    fmt_buf_release(&c.terms);
     assert_string_equal(run_len(an, "in U.S", 6, 1, &c), "in us");
     assert_int_equal(c.tok[1].start, 3);
     assert_int_equal(c.tok[1].end, 6);
@@ -772,26 +777,33 @@ static void test_one_megabyte_input_has_increasing_positions_and_offsets(void **
 
 /* ---- stem cache ---------------------------------------------------------------------------- */
 
-/* Text of N distinct letter-only words with suffixes the stemmer changes. */
-static char *distinct_words(size_t n, size_t *len)
+/* Append word number I: letters only, with a suffix the stemmer changes. */
+static void put_word(struct fmt_buf *b, size_t i)
 {
     static const char *suffix[] = {"ing", "s", "ed", "ation", "", "ness", "ly"};
-    struct fmt_buf b;
-    size_t i, v;
     char w[16];
-    size_t k;
+    size_t k = 0, v = i;
+
+    do {
+        w[k++] = (char)('a' + v % 26);
+        v /= 26;
+    } while (v);
+    assert_int_equal(fmt_buf_append(b, w, k), FMT_OK);
+    assert_int_equal(fmt_buf_printf(b, "%s%s", suffix[i % 7], i % 5 ? " " : ", "), FMT_OK);
+}
+
+/* Text of 3 * N words: N distinct ones (more than the cache holds, so it is cleared on the
+ * way), each followed by a hot word (cache hits) and a recent one (hits and misses). */
+static char *cache_workload(size_t n, size_t *len)
+{
+    struct fmt_buf b;
+    size_t i;
 
     fmt_buf_init(&b);
     for (i = 0; i < n; i++) {
-        k = 0;
-        v = i;
-        do {
-            w[k++] = (char)('a' + v % 26);
-            v /= 26;
-        } while (v);
-        assert_int_equal(fmt_buf_append(&b, w, k), FMT_OK);
-        assert_int_equal(fmt_buf_printf(&b, "%s%s", suffix[i % 7], i % 5 ? " " : ", "),
-                         FMT_OK);
+        put_word(&b, i);
+        put_word(&b, i % 97);
+        put_word(&b, i - i % 5000);
     }
     assert_int_equal(fmt_buf_terminate(&b), FMT_OK);
     *len = b.len;
@@ -800,13 +812,13 @@ static char *distinct_words(size_t n, size_t *len)
 
 static void test_stem_cache_never_changes_results(void **state)
 {
-    const size_t nwords = 150000; /* more than the cache holds: it is cleared on the way */
+    const size_t nwords = 3 * 100000;
     struct fmt_analyzer *an = new_analyzer("english", 1);
     struct sb_stemmer *sb = sb_stemmer_new("english", "UTF_8");
     struct collect plain, first, second;
     struct fmt_buf want;
     size_t len, i;
-    char *text = distinct_words(nwords, &len);
+    char *text = cache_workload(nwords / 3, &len);
     char *p, *nl;
 
     (void)state;
