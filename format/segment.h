@@ -44,8 +44,10 @@ int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, 
 uint32_t fmt_seg_builder_ndocs(const struct fmt_seg_builder *b);
 /* Heap bytes held by the builder (the figure compared with the memory budget). */
 size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b);
-/* Local doc id of ID added to this builder, or FMT_DOC_END. */
-uint32_t fmt_seg_builder_find_id(const struct fmt_seg_builder *b, const char *id);
+/* Last local doc whose postings hold TERM of namespace NS (an id or a content hash),
+ * or FMT_DOC_END. */
+uint32_t fmt_seg_builder_find(const struct fmt_seg_builder *b, uint8_t ns, const void *term,
+                              size_t len);
 
 /* Write the segment to PATH (created exclusively, fsynced, closed) through format/io.
  * FMT_OK, FMT_EIO (message names the path) or FMT_ENOMEM. The builder is unchanged. */

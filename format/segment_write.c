@@ -509,18 +509,17 @@ int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, 
     return FMT_OK;
 }
 
-uint32_t fmt_seg_builder_find_id(const struct fmt_seg_builder *b, const char *id)
+uint32_t fmt_seg_builder_find(const struct fmt_seg_builder *b, uint8_t ns, const void *term,
+                              size_t len)
 {
-    struct fmt_buf key;
+    uint8_t key[FMT_MAX_ID + 2];
     long i;
 
-    fmt_buf_init(&key);
-    if (fmt_buf_putc(&key, FMT_NS_ID) != FMT_OK || fmt_buf_puts(&key, id) != FMT_OK) {
-        fmt_buf_release(&key);
+    if (len > FMT_MAX_ID)
         return FMT_DOC_END;
-    }
-    i = term_find((struct fmt_seg_builder *)b, key.p, key.len, 0);
-    fmt_buf_release(&key);
+    key[0] = ns;
+    memcpy(key + 1, term, len);
+    i = term_find((struct fmt_seg_builder *)b, key, len + 1, 0);
     return i < 0 ? FMT_DOC_END : b->terms[i].last_doc;
 }
 

@@ -79,8 +79,8 @@ static void test_segment_roundtrips_small_docs(void **state)
     add(b, "a", "NATO talks", "The NATO summit talks about NATO.", "BBC News", 100);
     add(b, "b", "Weather", "Rain in Brussels.", "Reuters", FMT_NO_TIME);
     add(b, "c", "Ukraine", "Peace deal with NATO nato", "BBC News", 300);
-    assert_int_equal(fmt_seg_builder_find_id(b, "b"), 1);
-    assert_int_equal(fmt_seg_builder_find_id(b, "zz"), FMT_DOC_END);
+    assert_int_equal(fmt_seg_builder_find(b, FMT_NS_ID, "b", 1), 1);
+    assert_int_equal(fmt_seg_builder_find(b, FMT_NS_ID, "zz", 2), FMT_DOC_END);
     assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
     fmt_seg_builder_free(b);
 

@@ -1,0 +1,166 @@
+/* snapshot.c - a reader's point-in-time view: manifest read once, segments mapped,
+ * deletion bitmaps loaded, global statistics computed over live articles. */
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+
+struct snap_seg {
+    struct fmt_seg *seg;
+    uint8_t *deleted; /* bitmap or NULL when nothing is deleted */
+    uint64_t base;    /* global doc id of local doc 0 */
+};
+
+struct fmt_snapshot {
+    struct fmt_manifest m;
+    struct snap_seg *segs;
+    size_t nsegs;
+    struct fmt_index_stats stats;
+};
+
+void fmt_snapshot_close(struct fmt_snapshot *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nsegs; i++) {
+        fmt_seg_close(s->segs[i].seg);
+        free(s->segs[i].deleted);
+    }
+    free(s->segs);
+    fmt_manifest_release(&s->m);
+    free(s);
+}
+
+static int open_seg(struct fmt_snapshot *s, const char *dir, size_t i, struct fmt_err *err)
+{
+    const struct fmt_manifest_seg *ms = &s->m.segs[i];
+    struct snap_seg *ss = &s->segs[i];
+    char path[4096];
+    int rc;
+
+    fmt_seg_filename(dir, ms->id, path, sizeof(path));
+    rc = fmt_seg_open(&ss->seg, path, err);
+    if (rc == FMT_EIO)
+        rc = fmt_errorf(err, FMT_ECORRUPT, "%s", err->msg); /* a named file is missing */
+    if (rc != FMT_OK)
+        return rc;
+    if (fmt_seg_stats(ss->seg)->ndocs != ms->ndocs)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: %u docs, manifest says %u", path,
+                          fmt_seg_stats(ss->seg)->ndocs, ms->ndocs);
+    if (ms->del_gen) {
+        fmt_del_filename(dir, ms->id, ms->del_gen, path, sizeof(path));
+        rc = fmt_delmap_read(path, ms->ndocs, &ss->deleted, err);
+    }
+    return rc;
+}
+
+/* N and mean field lengths over live articles. */
+static void compute_stats(struct fmt_snapshot *s)
+{
+    uint64_t n = 0, len[2] = {0, 0};
+
+    for (size_t i = 0; i < s->nsegs; i++) {
+        const struct fmt_seg *seg = s->segs[i].seg;
+        const struct fmt_seg_stats *st = fmt_seg_stats(seg);
+        n += st->ndocs;
+        len[0] += st->title_len_sum;
+        len[1] += st->body_len_sum;
+        if (!s->segs[i].deleted)
+            continue;
+        for (uint32_t d = 0; d < st->ndocs; d++) {
+            if (!(s->segs[i].deleted[d >> 3] & (1u << (d & 7))))
+                continue;
+            n--;
+            len[0] -= fmt_seg_field_len(seg, d, FMT_FIELD_TITLE);
+            len[1] -= fmt_seg_field_len(seg, d, FMT_FIELD_BODY);
+        }
+    }
+    s->stats.ndocs = n;
+    s->stats.avg_len[0] = n ? (double)len[0] / (double)n : 0;
+    s->stats.avg_len[1] = n ? (double)len[1] / (double)n : 0;
+}
+
+int fmt_snapshot_open(struct fmt_snapshot **out, const char *dir, struct fmt_err *err)
+{
+    struct fmt_snapshot *s = calloc(1, sizeof(*s));
+    uint64_t base = 0;
+    int rc;
+
+    *out = NULL;
+    if (!s)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    rc = fmt_manifest_read(dir, &s->m, err);
+    if (rc == FMT_ENOTFOUND)
+        rc = fmt_errorf(err, FMT_ENOTFOUND, "no index at %s", dir);
+    if (rc != FMT_OK)
+        goto fail;
+    s->segs = calloc(s->m.nsegs ? s->m.nsegs : 1, sizeof(*s->segs));
+    if (!s->segs) {
+        rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < s->m.nsegs; i++) {
+        s->nsegs = i + 1;
+        rc = open_seg(s, dir, i, err);
+        if (rc != FMT_OK)
+            goto fail;
+        s->segs[i].base = base;
+        base += s->m.segs[i].ndocs;
+    }
+    compute_stats(s);
+    *out = s;
+    return FMT_OK;
+fail:
+    fmt_snapshot_close(s);
+    return rc;
+}
+
+const struct fmt_analyzer_cfg *fmt_snapshot_analyzer(const struct fmt_snapshot *s)
+{
+    return &s->m.analyzer;
+}
+
+const struct fmt_index_stats *fmt_snapshot_stats(const struct fmt_snapshot *s)
+{
+    return &s->stats;
+}
+
+size_t fmt_snapshot_nsegs(const struct fmt_snapshot *s)
+{
+    return s->nsegs;
+}
+
+const struct fmt_seg *fmt_snapshot_seg(const struct fmt_snapshot *s, size_t i)
+{
+    return s->segs[i].seg;
+}
+
+uint64_t fmt_snapshot_base(const struct fmt_snapshot *s, size_t i)
+{
+    return s->segs[i].base;
+}
+
+int fmt_snapshot_deleted(const struct fmt_snapshot *s, size_t i, uint32_t doc)
+{
+    const uint8_t *d = s->segs[i].deleted;
+
+    return d && (d[doc >> 3] & (1u << (doc & 7)));
+}
+
+int fmt_snapshot_df(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
+                    int title_only, uint64_t *df, struct fmt_err *err)
+{
+    *df = 0;
+    for (size_t i = 0; i < s->nsegs; i++) {
+        struct fmt_term_info ti;
+        int rc = fmt_seg_lookup(s->segs[i].seg, ns, term, len, &ti, err);
+        if (rc == FMT_ENOTFOUND)
+            continue;
+        if (rc != FMT_OK)
+            return rc;
+        *df += title_only ? ti.df_title : ti.df;
+    }
+    return FMT_OK;
+}
