@@ -417,7 +417,9 @@ static size_t scan_word(struct fmt_analyzer *an, const uint8_t *s, size_t len, s
 
 /* ---- folding and stemming ---------------------------------------------------------------- */
 
-/* Fold the non-ASCII word in an->raw[0..rlen) with utf8proc into an->ucs. */
+/* Fold the non-ASCII word in an->raw[0..rlen) with utf8proc into an->ucs. raw holds only
+ * valid scalar values, so utf8proc's only possible failure is running out of memory; any
+ * other error code would be a bug and is reported as FMT_EINVAL. */
 static int fold_word(struct fmt_analyzer *an, size_t rlen, const uint8_t **term, size_t *tlen)
 {
     utf8proc_ssize_t n;
