@@ -1,0 +1,522 @@
+/* writer.c - the index writer: lock, builder, flushes, replacements, duplicates, commits.
+ *
+ * Commit protocol
+ * ---------------
+ * New segment files and new deletion bitmaps are written under names no manifest uses yet
+ * (segment ids from next-segment upward, bitmaps suffixed with the new generation), each
+ * fsynced by format/io. Then the manifest for generation G+1 is written beside the old one,
+ * fsynced, renamed over it, and the directory is fsynced. Only after that are files of
+ * generation G that G+1 no longer names removed. A crash at any point leaves generation G
+ * intact; whatever G+1 had written is unreferenced and removed by the next writer open.
+ *
+ * Replacements and duplicates
+ * ---------------------------
+ * Every article is indexed under its id (namespace I) and its content hash (namespace H).
+ * Adding an id that a live article has marks that article deleted (in its segment's
+ * bitmap, or in the builder's pending deletions) and adds the new one. An article whose
+ * hash matches a live article under another id is skipped as a duplicate unless
+ * keep_duplicates is set.
+ */
+#include "writer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "segment.h"
+
+/* A segment the writer knows: committed (in the manifest) or flushed since open. */
+struct wseg {
+    uint32_t id;
+    uint32_t ndocs;
+    struct fmt_seg *seg;  /* opened for id and hash lookups */
+    uint8_t *deleted;     /* bitmap, ceil(ndocs/8) bytes, or NULL when none deleted */
+    uint32_t ndeleted;
+    uint64_t del_gen;     /* generation of the bitmap file on disk, 0 none */
+    int dirty;            /* deletions changed since the last commit */
+};
+
+struct idx_writer {
+    char *dir;
+    int lock_fd;
+    struct idx_writer_opts opts;
+    struct fmt_manifest m;          /* the last committed manifest */
+    struct fmt_analyzer *an;
+    struct wseg *segs;
+    size_t nsegs, segs_cap;
+    size_t ncommitted_segs;          /* segs[0..n) are the committed ones at open */
+    struct fmt_seg_builder *b;
+    struct fmt_buf b_deleted;        /* bitmap of builder docs deleted before the flush */
+    uint32_t next_seg;
+    uint64_t dups_pending;
+    int manifest_ok;                 /* m was read (or is new): leftovers may be judged */
+    struct idx_writer_counts counts;
+};
+
+void idx_writer_opts_default(struct idx_writer_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->mem_budget = IDX_DEFAULT_BUDGET;
+    fmt_analyzer_cfg_default(&o->analyzer);
+}
+
+uint64_t idx_content_hash(const struct fmt_article *a)
+{
+    const char *parts[2] = {a->title, a->body};
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (int k = 0; k < 2; k++) {
+        for (const unsigned char *p = (const unsigned char *)parts[k]; *p; p++) {
+            unsigned char c = *p;
+            if (c < 0x80) {
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+                    continue;
+                if (c >= 'A' && c <= 'Z')
+                    c = (unsigned char)(c + 32);
+            }
+            h = (h ^ c) * 0x100000001b3ull;
+        }
+        h = (h ^ 0xff) * 0x100000001b3ull; /* title/body boundary */
+    }
+    return h ? h : 1;
+}
+
+static int lock_index(struct idx_writer *w, struct fmt_err *err)
+{
+    char path[4096], pid[32];
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    double waited = 0;
+    int n;
+
+    snprintf(path, sizeof(path), "%s/LOCK", w->dir);
+    w->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (w->lock_fd < 0)
+        return fmt_errorf(err, FMT_EIO, "%s: %s", path, strerror(errno));
+    while (flock(w->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return fmt_errorf(err, FMT_EIO, "%s: lock: %s", path, strerror(errno));
+        if (waited >= w->opts.wait_seconds) {
+            ssize_t r = pread(w->lock_fd, pid, sizeof(pid) - 1, 0);
+            pid[r > 0 ? r : 0] = 0;
+            pid[strcspn(pid, "\n")] = 0;
+            return fmt_errorf(err, FMT_ELOCKED, "index is locked by pid %s (%s)",
+                              pid[0] ? pid : "?", w->dir);
+        }
+        nanosleep(&nap, NULL);
+        waited += 0.05;
+    }
+    n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(w->lock_fd, 0) < 0 || pwrite(w->lock_fd, pid, (size_t)n, 0) != n)
+        return fmt_errorf(err, FMT_EIO, "%s: %s", path, strerror(errno));
+    return FMT_OK;
+}
+
+/* 1 when NAME is a file the manifest M references (or the lock/manifest itself). */
+static int referenced(const struct fmt_manifest *m, const char *name)
+{
+    unsigned id;
+    unsigned long long gen;
+    char tail[8];
+
+    if (sscanf(name, "seg-%6u.nxs%1s", &id, tail) == 1) {
+        for (size_t i = 0; i < m->nsegs; i++)
+            if (m->segs[i].id == id)
+                return 1;
+        return 0;
+    }
+    if (sscanf(name, "seg-%6u.del-%llu%1s", &id, &gen, tail) == 2) {
+        for (size_t i = 0; i < m->nsegs; i++)
+            if (m->segs[i].id == id && m->segs[i].del_gen == gen)
+                return 1;
+        return 0;
+    }
+    return !!strcmp(name, "MANIFEST.tmp");
+}
+
+/* Remove files of ours that the committed manifest does not name. */
+static void remove_leftovers(struct idx_writer *w)
+{
+    DIR *d = opendir(w->dir);
+    struct dirent *e;
+    char path[4096];
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "seg-", 4) && strcmp(e->d_name, "MANIFEST.tmp"))
+            continue;
+        if (referenced(&w->m, e->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", w->dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+static int push_seg(struct idx_writer *w, uint32_t id, uint32_t ndocs, struct fmt_err *err)
+{
+    struct wseg *s;
+    char path[4096];
+    int rc;
+
+    if (w->nsegs == w->segs_cap) {
+        size_t cap = w->segs_cap ? w->segs_cap * 2 : 16;
+        s = realloc(w->segs, cap * sizeof(*s));
+        if (!s)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        w->segs = s;
+        w->segs_cap = cap;
+    }
+    s = &w->segs[w->nsegs];
+    memset(s, 0, sizeof(*s));
+    s->id = id;
+    s->ndocs = ndocs;
+    fmt_seg_filename(w->dir, id, path, sizeof(path));
+    rc = fmt_seg_open(&s->seg, path, err);
+    if (rc != FMT_OK)
+        return rc;
+    w->nsegs++;
+    return FMT_OK;
+}
+
+static int load_committed(struct idx_writer *w, struct fmt_err *err)
+{
+    for (size_t i = 0; i < w->m.nsegs; i++) {
+        const struct fmt_manifest_seg *ms = &w->m.segs[i];
+        int rc = push_seg(w, ms->id, ms->ndocs, err);
+        struct wseg *s = &w->segs[w->nsegs - 1];
+        if (rc != FMT_OK)
+            return rc;
+        s->ndeleted = ms->ndeleted;
+        s->del_gen = ms->del_gen;
+        if (ms->del_gen) {
+            char path[4096];
+            fmt_del_filename(w->dir, ms->id, ms->del_gen, path, sizeof(path));
+            rc = fmt_delmap_read(path, ms->ndocs, &s->deleted, err);
+            if (rc != FMT_OK)
+                return rc;
+        }
+    }
+    w->ncommitted_segs = w->nsegs;
+    return FMT_OK;
+}
+
+static int same_analyzer(const struct fmt_analyzer_cfg *a, const struct fmt_analyzer_cfg *b)
+{
+    return !strcmp(a->language, b->language) && a->fold_diacritics == b->fold_diacritics;
+}
+
+int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_writer_opts *o,
+                    struct fmt_err *err)
+{
+    struct idx_writer *w = calloc(1, sizeof(*w));
+    int rc;
+
+    *out = NULL;
+    if (!w || !(w->dir = strdup(dir))) {
+        free(w);
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    }
+    w->lock_fd = -1;
+    w->opts = *o;
+    fmt_manifest_init(&w->m);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        rc = fmt_errorf(err, FMT_EIO, "%s: cannot create index directory: %s", dir,
+                        strerror(errno));
+        goto fail;
+    }
+    if ((rc = lock_index(w, err)) != FMT_OK)
+        goto fail;
+    rc = fmt_manifest_read(dir, &w->m, err);
+    if (rc == FMT_ENOTFOUND) {
+        fmt_manifest_init(&w->m);
+        w->m.analyzer = o->analyzer;
+        w->m.next_seg = 1;
+        rc = FMT_OK;
+    } else if (rc == FMT_OK && o->analyzer_given && !same_analyzer(&w->m.analyzer, &o->analyzer)) {
+        rc = fmt_errorf(err, FMT_EINVAL,
+                        "%s: index was built with analyzer \"%s\" (diacritics %d); "
+                        "run `newsidx rebuild` to change it",
+                        dir, w->m.analyzer.language, w->m.analyzer.fold_diacritics);
+    }
+    if (rc != FMT_OK)
+        goto fail;
+    w->manifest_ok = 1;
+    remove_leftovers(w);
+    w->next_seg = w->m.next_seg;
+    if ((rc = fmt_analyzer_new(&w->an, &w->m.analyzer, err)) != FMT_OK)
+        goto fail;
+    if ((rc = load_committed(w, err)) != FMT_OK)
+        goto fail;
+    if ((rc = fmt_seg_builder_new(&w->b, w->an, err)) != FMT_OK)
+        goto fail;
+    *out = w;
+    return FMT_OK;
+fail:
+    idx_writer_close(w);
+    return rc;
+}
+
+static void release_segs(struct idx_writer *w)
+{
+    for (size_t i = 0; i < w->nsegs; i++) {
+        fmt_seg_close(w->segs[i].seg);
+        free(w->segs[i].deleted);
+    }
+    w->nsegs = 0;
+}
+
+void idx_writer_close(struct idx_writer *w)
+{
+    if (!w)
+        return;
+    release_segs(w);
+    free(w->segs);
+    fmt_seg_builder_free(w->b);
+    fmt_buf_release(&w->b_deleted);
+    fmt_analyzer_free(w->an);
+    if (w->lock_fd >= 0) {
+        if (w->manifest_ok)
+            remove_leftovers(w); /* flushed but uncommitted segments */
+        close(w->lock_fd);        /* releases the flock */
+    }
+    fmt_manifest_release(&w->m);
+    free(w->dir);
+    free(w);
+}
+
+const struct idx_writer_counts *idx_writer_counts(const struct idx_writer *w)
+{
+    return &w->counts;
+}
+
+static int is_set(const uint8_t *bits, uint32_t d)
+{
+    return bits && (bits[d >> 3] & (1u << (d & 7)));
+}
+
+/* Mark doc D of segment S deleted. */
+static int delete_in_seg(struct wseg *s, uint32_t d)
+{
+    if (!s->deleted) {
+        s->deleted = calloc(((size_t)s->ndocs + 7) / 8, 1);
+        if (!s->deleted)
+            return FMT_ENOMEM;
+    }
+    if (is_set(s->deleted, d))
+        return FMT_OK;
+    s->deleted[d >> 3] |= (uint8_t)(1u << (d & 7));
+    s->ndeleted++;
+    s->dirty = 1;
+    return FMT_OK;
+}
+
+static int builder_deleted(const struct idx_writer *w, uint32_t d)
+{
+    return (size_t)(d >> 3) < w->b_deleted.len && is_set(w->b_deleted.p, d);
+}
+
+static int builder_delete(struct idx_writer *w, uint32_t d)
+{
+    size_t need = ((size_t)d >> 3) + 1;
+
+    if (w->b_deleted.len < need) {
+        if (fmt_buf_reserve(&w->b_deleted, need - w->b_deleted.len) != FMT_OK)
+            return FMT_ENOMEM;
+        memset(w->b_deleted.p + w->b_deleted.len, 0, need - w->b_deleted.len);
+        w->b_deleted.len = need;
+    }
+    w->b_deleted.p[d >> 3] |= (uint8_t)(1u << (d & 7));
+    return FMT_OK;
+}
+
+/* Where a live article with KEY in namespace NS is: segment index (nsegs = the builder)
+ * and doc; returns 0 when there is none. */
+static int find_live(struct idx_writer *w, uint8_t ns, const void *key, size_t len, size_t *seg,
+                     uint32_t *doc, struct fmt_err *err, int *rc)
+{
+    uint32_t d = fmt_seg_builder_find(w->b, ns, key, len);
+
+    *rc = FMT_OK;
+    if (d != FMT_DOC_END && !builder_deleted(w, d)) {
+        *seg = w->nsegs;
+        *doc = d;
+        return 1;
+    }
+    for (size_t i = w->nsegs; i-- > 0;) {
+        struct fmt_term_info ti;
+        struct fmt_postings p;
+        int r = fmt_seg_lookup(w->segs[i].seg, ns, key, len, &ti, err);
+        if (r == FMT_ENOTFOUND)
+            continue;
+        if (r == FMT_OK)
+            r = fmt_postings_open(&p, w->segs[i].seg, &ti, err);
+        while (r == FMT_OK && (r = fmt_postings_next(&p, err)) == FMT_OK && p.doc != FMT_DOC_END) {
+            if (!is_set(w->segs[i].deleted, p.doc)) {
+                *seg = i;
+                *doc = p.doc;
+                fmt_postings_release(&p);
+                return 1;
+            }
+        }
+        if (r == FMT_OK)
+            fmt_postings_release(&p);
+        if (r != FMT_OK) {
+            *rc = r;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int delete_at(struct idx_writer *w, size_t seg, uint32_t doc)
+{
+    return seg == w->nsegs ? builder_delete(w, doc) : delete_in_seg(&w->segs[seg], doc);
+}
+
+/* Write the builder to a new segment file and start a fresh builder. */
+static int flush_builder(struct idx_writer *w, struct fmt_err *err)
+{
+    uint32_t n = fmt_seg_builder_ndocs(w->b), id = w->next_seg;
+    char path[4096];
+    int rc;
+
+    if (n == 0)
+        return FMT_OK;
+    fmt_seg_filename(w->dir, id, path, sizeof(path));
+    rc = fmt_seg_builder_write(w->b, path, err);
+    if (rc != FMT_OK)
+        return rc;
+    w->next_seg++;
+    if ((rc = push_seg(w, id, n, err)) != FMT_OK)
+        return rc;
+    for (uint32_t d = 0; d < n; d++)
+        if (builder_deleted(w, d) && delete_in_seg(&w->segs[w->nsegs - 1], d) != FMT_OK)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    w->b_deleted.len = 0;
+    fmt_seg_builder_free(w->b);
+    w->b = NULL;
+    return fmt_seg_builder_new(&w->b, w->an, err);
+}
+
+int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_add_outcome *outcome,
+                   struct fmt_err *err)
+{
+    uint64_t hash = idx_content_hash(a);
+    uint8_t hkey[8];
+    size_t seg;
+    uint32_t doc, newdoc;
+    int rc, have_id;
+
+    for (int k = 0; k < 8; k++)
+        hkey[k] = (uint8_t)(hash >> (8 * k));
+    have_id = find_live(w, FMT_NS_ID, a->id, strlen(a->id), &seg, &doc, err, &rc);
+    if (rc != FMT_OK)
+        return rc;
+    if (!have_id && !w->opts.keep_duplicates) {
+        size_t dseg;
+        uint32_t ddoc;
+        if (find_live(w, FMT_NS_HASH, hkey, 8, &dseg, &ddoc, err, &rc)) {
+            *outcome = IDX_DUPLICATE;
+            w->counts.duplicates++;
+            w->dups_pending++;
+            return FMT_OK;
+        }
+        if (rc != FMT_OK)
+            return rc;
+    }
+    rc = fmt_seg_builder_add(w->b, a, hash, &newdoc, err);
+    if (rc != FMT_OK)
+        return rc;
+    if (have_id && delete_at(w, seg, doc) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    *outcome = have_id ? IDX_REPLACED : IDX_ADDED;
+    w->counts.added += !have_id;
+    w->counts.replaced += have_id;
+    if (fmt_seg_builder_bytes(w->b) > w->opts.mem_budget)
+        return flush_builder(w, err);
+    return FMT_OK;
+}
+
+int idx_writer_delete(struct idx_writer *w, const char *id, int *found, struct fmt_err *err)
+{
+    size_t seg;
+    uint32_t doc;
+    int rc;
+
+    *found = find_live(w, FMT_NS_ID, id, strlen(id), &seg, &doc, err, &rc);
+    if (rc != FMT_OK || !*found)
+        return rc;
+    w->counts.deleted++;
+    return delete_at(w, seg, doc) == FMT_OK ? FMT_OK : fmt_errorf(err, FMT_ENOMEM, "out of memory");
+}
+
+int idx_writer_commit(struct idx_writer *w, struct fmt_err *err)
+{
+    struct fmt_manifest next;
+    uint64_t gen = w->m.generation + 1;
+    char path[4096];
+    int rc = flush_builder(w, err);
+
+    if (rc != FMT_OK)
+        return rc;
+    fmt_manifest_init(&next);
+    next.generation = gen;
+    next.analyzer = w->m.analyzer;
+    next.next_seg = w->next_seg;
+    next.last_commit = (int64_t)time(NULL);
+    next.last_rebuild = w->m.last_rebuild;
+    next.dups_skipped = w->m.dups_skipped + w->dups_pending;
+    for (size_t i = 0; i < w->nsegs && rc == FMT_OK; i++) {
+        struct wseg *s = &w->segs[i];
+        struct fmt_manifest_seg ms = {s->id, s->ndocs, s->ndeleted, s->del_gen};
+        if (s->ndeleted == s->ndocs)
+            continue; /* nothing live: drop the segment */
+        if (s->dirty) {
+            fmt_del_filename(w->dir, s->id, gen, path, sizeof(path));
+            rc = fmt_delmap_write(path, s->deleted, s->ndocs, err);
+            ms.del_gen = gen;
+        }
+        if (rc == FMT_OK && fmt_manifest_add_seg(&next, &ms) != FMT_OK)
+            rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    }
+    if (rc == FMT_OK)
+        rc = fmt_manifest_write(w->dir, &next, err);
+    if (rc != FMT_OK) {
+        fmt_manifest_release(&next);
+        return rc;
+    }
+    /* committed: adopt the new manifest, forget dropped segments, remove old files */
+    fmt_manifest_release(&w->m);
+    w->m = next;
+    {
+        size_t keep = 0;
+        for (size_t i = 0; i < w->nsegs; i++) {
+            struct wseg *s = &w->segs[i];
+            if (s->ndeleted == s->ndocs) {
+                fmt_seg_close(s->seg);
+                free(s->deleted);
+                continue;
+            }
+            if (s->dirty) {
+                s->del_gen = gen;
+                s->dirty = 0;
+            }
+            w->segs[keep++] = *s;
+        }
+        w->nsegs = keep;
+    }
+    w->ncommitted_segs = w->nsegs;
+    w->dups_pending = 0;
+    remove_leftovers(w);
+    return FMT_OK;
+}

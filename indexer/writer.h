@@ -1,0 +1,58 @@
+/* writer.h - the single index writer: holds the LOCK, buffers added articles in a segment
+ * builder, flushes it to a segment file when it passes the memory budget, resolves
+ * replacements and duplicates, and commits new manifests. */
+#ifndef IDX_WRITER_H
+#define IDX_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "article.h"
+#include "err.h"
+
+#define IDX_DEFAULT_BUDGET ((size_t)256 << 20)
+
+struct idx_writer_opts {
+    size_t mem_budget;                /* flush the builder past this many bytes */
+    double wait_seconds;              /* wait this long for the LOCK, then FMT_ELOCKED */
+    struct fmt_analyzer_cfg analyzer; /* used only when creating a new index */
+    int analyzer_given;               /* 1: refuse to open an index with other settings */
+    int keep_duplicates;              /* 1: index identical title+body under other ids */
+};
+
+void idx_writer_opts_default(struct idx_writer_opts *o);
+
+enum idx_add_outcome { IDX_ADDED, IDX_REPLACED, IDX_DUPLICATE };
+
+/* Writer totals since open. */
+struct idx_writer_counts {
+    uint64_t added, replaced, duplicates, deleted;
+};
+
+struct idx_writer; /* defined in writer.c */
+
+/* Open (creating DIR and a new index if needed) and take the writer lock; removes files
+ * left over from a crashed writer. FMT_ELOCKED with "index is locked by pid N",
+ * FMT_EIO, FMT_ECORRUPT, FMT_EINVAL (analyzer mismatch: message says to rebuild). */
+int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_writer_opts *o,
+                    struct fmt_err *err);
+/* Add A (borrowed). *outcome says whether it was new, replaced an id, or was skipped as a
+ * duplicate of another id's article. FMT_EINVAL for an article that cannot be indexed
+ * (message names its id); FMT_EIO/FMT_ENOMEM are fatal for the batch. */
+int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_add_outcome *outcome,
+                   struct fmt_err *err);
+/* Mark ID deleted. *found = 0 when no live article has it. */
+int idx_writer_delete(struct idx_writer *w, const char *id, int *found, struct fmt_err *err);
+/* Make everything added or deleted so far durable and visible (a new manifest). */
+int idx_writer_commit(struct idx_writer *w, struct fmt_err *err);
+/* Release the lock. Uncommitted work is dropped (its files are removed now or at the next
+ * open). Accepts NULL. */
+void idx_writer_close(struct idx_writer *w);
+const struct idx_writer_counts *idx_writer_counts(const struct idx_writer *w);
+
+/* Hash of the normalized title + body (ASCII case and punctuation ignored) used to spot
+ * syndicated copies; never 0. */
+uint64_t idx_content_hash(const struct fmt_article *a);
+
+#endif
