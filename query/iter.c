@@ -1,0 +1,429 @@
+/* iter.c - document iterators over one segment (see iter.h for the algorithms). */
+#include "iter.h"
+
+#include <string.h>
+
+void q_iters_init(struct q_iters *s)
+{
+    q_arena_init(&s->mem);
+    s->terms = NULL;
+}
+
+void q_iters_release(struct q_iters *s)
+{
+    for (struct q_iter *t = s->terms; t; t = t->next_term)
+        fmt_postings_release(t->post);
+    s->terms = NULL;
+    q_arena_release(&s->mem);
+}
+
+static struct q_iter *new_iter(struct q_iters *s, enum q_iter_kind kind)
+{
+    struct q_iter *it = q_arena_alloc(&s->mem, sizeof(*it));
+    if (it) {
+        it->kind = kind;
+        it->doc = 0;
+    }
+    return it;
+}
+
+static int oom(struct fmt_err *err)
+{
+    return fmt_errorf(err, FMT_ENOMEM, "query: out of memory building iterators");
+}
+
+int q_iter_empty(struct q_iters *s, struct q_iter **out, struct fmt_err *err)
+{
+    *out = new_iter(s, Q_IT_EMPTY);
+    if (!*out)
+        return oom(err);
+    (*out)->doc = FMT_DOC_END;
+    (*out)->started = 1;
+    return FMT_OK;
+}
+
+int q_iter_all(struct q_iters *s, const struct fmt_seg *seg, struct q_iter **out,
+               struct fmt_err *err)
+{
+    struct q_iter *it = new_iter(s, Q_IT_ALL);
+    if (!it)
+        return oom(err);
+    it->seg = seg;
+    it->ndocs = fmt_seg_stats(seg)->ndocs;
+    it->cost = it->ndocs;
+    *out = it;
+    return FMT_OK;
+}
+
+int q_iter_date(struct q_iters *s, const struct fmt_seg *seg, int64_t lo, int64_t hi,
+                struct q_iter **out, struct fmt_err *err)
+{
+    int rc = q_iter_all(s, seg, out, err);
+    if (rc == FMT_OK) {
+        (*out)->kind = Q_IT_DATE;
+        (*out)->lo = lo;
+        (*out)->hi = hi;
+    }
+    return rc;
+}
+
+int q_iter_term_info(struct q_iters *s, const struct fmt_seg *seg,
+                     const struct fmt_term_info *ti, unsigned require,
+                     const struct q_term_w *w, struct q_iter **out, struct fmt_err *err)
+{
+    struct q_iter *it = new_iter(s, Q_IT_TERM);
+    int rc;
+    if (!it)
+        return oom(err);
+    it->post = q_arena_alloc(&s->mem, sizeof(*it->post));
+    if (!it->post)
+        return oom(err);
+    rc = fmt_postings_open(it->post, seg, ti, err);
+    if (rc != FMT_OK)
+        return rc;
+    it->seg = seg;
+    it->ndocs = fmt_seg_stats(seg)->ndocs;
+    it->cost = require == 1u && ti->ns == FMT_NS_TEXT ? ti->df_title : ti->df;
+    it->require = require;
+    it->w = w;
+    it->next_term = s->terms; /* from here on q_iters_release releases the cursor */
+    s->terms = it;
+    *out = it;
+    return FMT_OK;
+}
+
+int q_iter_term(struct q_iters *s, const struct fmt_seg *seg, uint8_t ns, const char *term,
+                size_t len, unsigned require, const struct q_term_w *w, struct q_iter **out,
+                struct fmt_err *err)
+{
+    struct fmt_term_info ti;
+    int rc = fmt_seg_lookup(seg, ns, term, len, &ti, err);
+    if (rc == FMT_ENOTFOUND)
+        return q_iter_empty(s, out, err);
+    if (rc != FMT_OK)
+        return rc;
+    return q_iter_term_info(s, seg, &ti, require, w, out, err);
+}
+
+static struct q_iter **copy_kids(struct q_iters *s, struct q_iter *const *kids, size_t n)
+{
+    struct q_iter **k = q_arena_alloc(&s->mem, (n ? n : 1) * sizeof(*k));
+    if (k && kids && n)
+        memcpy(k, kids, n * sizeof(*k));
+    return k;
+}
+
+/* Insertion sort by cost: the cheapest kid leads the conjunction. Stable, so equal costs
+ * keep query order. */
+static void sort_by_cost(struct q_iter **k, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct q_iter *x = k[i];
+        size_t j = i;
+        while (j > 0 && k[j - 1]->cost > x->cost) {
+            k[j] = k[j - 1];
+            j--;
+        }
+        k[j] = x;
+    }
+}
+
+static int make_conj(struct q_iters *s, enum q_iter_kind kind, struct q_iter *const *kids,
+                     size_t nkids, struct q_iter *const *excl, size_t nexcl,
+                     struct q_iter **out, struct fmt_err *err)
+{
+    struct q_iter *it;
+    size_t ne = 0;
+    for (size_t i = 0; i < nkids; i++)
+        if (kids[i]->kind == Q_IT_EMPTY)
+            return q_iter_empty(s, out, err);
+    if (nkids == 0)
+        return q_iter_empty(s, out, err);
+    it = new_iter(s, kind);
+    if (!it)
+        return oom(err);
+    it->kids = copy_kids(s, kids, nkids);
+    it->drive = copy_kids(s, kids, nkids);
+    it->excl = copy_kids(s, excl, nexcl);
+    if (!it->kids || !it->drive || !it->excl)
+        return oom(err);
+    for (size_t i = 0; i < nexcl; i++)
+        if (excl[i]->kind != Q_IT_EMPTY)
+            it->excl[ne++] = excl[i];
+    it->nkids = nkids;
+    it->nexcl = ne;
+    if (kind == Q_IT_AND && nkids == 1 && ne == 0) {
+        *out = kids[0];
+        return FMT_OK;
+    }
+    sort_by_cost(it->drive, nkids);
+    it->cost = UINT64_MAX;
+    for (size_t i = 0; i < nkids; i++)
+        if (kids[i]->cost < it->cost)
+            it->cost = kids[i]->cost;
+    *out = it;
+    return FMT_OK;
+}
+
+int q_iter_and(struct q_iters *s, struct q_iter *const *kids, size_t nkids,
+               struct q_iter *const *excl, size_t nexcl, struct q_iter **out,
+               struct fmt_err *err)
+{
+    return make_conj(s, Q_IT_AND, kids, nkids, excl, nexcl, out, err);
+}
+
+int q_iter_phrase(struct q_iters *s, struct q_iter *const *kids, const uint32_t *offs,
+                  size_t nkids, unsigned fields, struct q_iter **out, struct fmt_err *err)
+{
+    int rc = make_conj(s, Q_IT_PHRASE, kids, nkids, NULL, 0, out, err);
+    if (rc != FMT_OK || (*out)->kind != Q_IT_PHRASE)
+        return rc;
+    (*out)->offs = q_arena_alloc(&s->mem, nkids * sizeof(uint32_t));
+    if (!(*out)->offs)
+        return oom(err);
+    memcpy((*out)->offs, offs, nkids * sizeof(uint32_t));
+    (*out)->pfields = fields;
+    return FMT_OK;
+}
+
+int q_iter_or(struct q_iters *s, struct q_iter *const *kids, size_t nkids, struct q_iter **out,
+              struct fmt_err *err)
+{
+    struct q_iter *it;
+    size_t n = 0;
+    for (size_t i = 0; i < nkids; i++)
+        n += kids[i]->kind != Q_IT_EMPTY;
+    if (n == 0)
+        return q_iter_empty(s, out, err);
+    it = new_iter(s, Q_IT_OR);
+    if (!it || !(it->kids = copy_kids(s, NULL, n)))
+        return oom(err);
+    for (size_t i = 0; i < nkids; i++)
+        if (kids[i]->kind != Q_IT_EMPTY) {
+            it->kids[it->nkids++] = kids[i];
+            it->cost += kids[i]->cost;
+        }
+    if (n == 1) {
+        *out = it->kids[0];
+        return FMT_OK;
+    }
+    *out = it;
+    return FMT_OK;
+}
+
+/* ---- Advancing ---------------------------------------------------------------------- */
+
+static int term_has_field(const struct q_iter *it)
+{
+    const struct fmt_postings *p = it->post;
+    if (it->require == 0)
+        return 1;
+    if ((it->require & 1u) && p->tf[0][p->i] > 0)
+        return 1;
+    return (it->require & 2u) && p->nfields > 1 && p->tf[1][p->i] > 0;
+}
+
+static int advance_term(struct q_iter *it, uint32_t target, struct fmt_err *err)
+{
+    int rc = fmt_postings_advance(it->post, target, err);
+    while (rc == FMT_OK && it->post->doc != FMT_DOC_END && !term_has_field(it))
+        rc = fmt_postings_next(it->post, err);
+    it->doc = it->post->doc;
+    return rc;
+}
+
+/* 1 when the term kids (all on the same doc) hold the phrase in one of it->pfields. */
+static int phrase_matches(struct q_iter *it, int *rc, struct fmt_err *err)
+{
+    enum { MAXK = 64 };
+    const uint32_t *pos[MAXK];
+    size_t npos[MAXK], at[MAXK];
+    size_t n = it->nkids < MAXK ? it->nkids : MAXK;
+    for (unsigned f = 0; f < 2; f++) {
+        if (!(it->pfields >> f & 1u))
+            continue;
+        int empty = 0;
+        for (size_t k = 0; k < n && !empty; k++) {
+            *rc = fmt_postings_positions(it->kids[k]->post, (enum fmt_field)f, &pos[k],
+                                         &npos[k], err);
+            if (*rc != FMT_OK)
+                return 0;
+            empty = npos[k] == 0;
+            at[k] = 0;
+        }
+        if (empty)
+            continue;
+        for (size_t a = 0; a < npos[0]; a++) {
+            if (pos[0][a] < it->offs[0])
+                continue;
+            uint32_t start = pos[0][a] - it->offs[0];
+            size_t k = 1;
+            for (; k < n; k++) {
+                uint64_t want = (uint64_t)start + it->offs[k];
+                while (at[k] < npos[k] && pos[k][at[k]] < want)
+                    at[k]++;
+                if (at[k] == npos[k])
+                    goto next_field; /* no later start can match either */
+                if (pos[k][at[k]] != want)
+                    break;
+            }
+            if (k == n)
+                return 1;
+        }
+    next_field:;
+    }
+    return 0;
+}
+
+/* AND and PHRASE: leapfrog from TARGET until all kids agree, no exclusion is on the doc
+ * and (for a phrase) the positions line up. */
+static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
+{
+    uint32_t doc = target;
+    int rc;
+    for (;;) {
+        struct q_iter *lead = it->drive[0];
+        rc = q_iter_advance(lead, doc, err);
+        if (rc != FMT_OK || lead->doc == FMT_DOC_END)
+            goto end;
+        doc = lead->doc;
+        size_t k = 1;
+        for (; k < it->nkids; k++) {
+            rc = q_iter_advance(it->drive[k], doc, err);
+            if (rc != FMT_OK || it->drive[k]->doc == FMT_DOC_END)
+                goto end;
+            if (it->drive[k]->doc != doc)
+                break;
+        }
+        if (k < it->nkids) {
+            doc = it->drive[k]->doc; /* the lead catches up with the laggard */
+            continue;
+        }
+        int ok = 1;
+        for (size_t e = 0; e < it->nexcl && ok; e++) {
+            rc = q_iter_advance(it->excl[e], doc, err);
+            if (rc != FMT_OK)
+                goto end;
+            ok = it->excl[e]->doc != doc;
+        }
+        if (ok && it->kind == Q_IT_PHRASE) {
+            ok = phrase_matches(it, &rc, err);
+            if (rc != FMT_OK)
+                goto end;
+        }
+        if (ok) {
+            it->doc = doc;
+            return FMT_OK;
+        }
+        doc++; /* doc < FMT_DOC_END, so doc + 1 <= FMT_DOC_END */
+    }
+end:
+    it->doc = FMT_DOC_END;
+    return rc;
+}
+
+static int advance_or(struct q_iter *it, uint32_t target, struct fmt_err *err)
+{
+    uint32_t min = FMT_DOC_END;
+    for (size_t k = 0; k < it->nkids; k++) {
+        int rc = q_iter_advance(it->kids[k], target, err);
+        if (rc != FMT_OK) {
+            it->doc = FMT_DOC_END;
+            return rc;
+        }
+        if (it->kids[k]->doc < min)
+            min = it->kids[k]->doc;
+    }
+    it->doc = min;
+    return FMT_OK;
+}
+
+static void advance_scan(struct q_iter *it, uint32_t target)
+{
+    uint32_t d = target;
+    if (it->kind == Q_IT_DATE)
+        while (d < it->ndocs) {
+            int64_t ts = fmt_seg_timestamp(it->seg, d);
+            if (ts != FMT_NO_TIME && ts >= it->lo && ts <= it->hi)
+                break;
+            d++;
+        }
+    it->doc = d < it->ndocs ? d : FMT_DOC_END;
+}
+
+int q_iter_advance(struct q_iter *it, uint32_t target, struct fmt_err *err)
+{
+    if (it->started && it->doc >= target)
+        return FMT_OK;
+    it->started = 1;
+    if (target == FMT_DOC_END) {
+        it->doc = FMT_DOC_END;
+        return FMT_OK;
+    }
+    switch (it->kind) {
+    case Q_IT_TERM:
+        return advance_term(it, target, err);
+    case Q_IT_AND:
+    case Q_IT_PHRASE:
+        return advance_conj(it, target, err);
+    case Q_IT_OR:
+        return advance_or(it, target, err);
+    case Q_IT_ALL:
+    case Q_IT_DATE:
+        advance_scan(it, target);
+        return FMT_OK;
+    case Q_IT_EMPTY:
+        break;
+    }
+    it->doc = FMT_DOC_END;
+    return FMT_OK;
+}
+
+/* ---- Scoring ------------------------------------------------------------------------ */
+
+static double score_term(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm,
+                         q_explain_fn fn, void *ctx)
+{
+    const struct fmt_postings *p = it->post;
+    struct q_explain_term ex;
+    ex.w = it->w;
+    ex.tf[0] = p->tf[0][p->i];
+    ex.tf[1] = p->nfields > 1 ? p->tf[1][p->i] : 0;
+    ex.tfn = 0.0;
+    ex.contrib = 0.0;
+    ex.len[0] = ex.len[1] = 0;
+    ex.norm[0] = ex.norm[1] = 1.0;
+    if (it->w && it->w->scoring && p->ti.ns == FMT_NS_TEXT) {
+        for (unsigned f = 0; f < 2; f++)
+            if (it->w->fields >> f & 1u) {
+                ex.len[f] = fmt_seg_field_len(it->seg, doc, (enum fmt_field)f);
+                ex.norm[f] = q_bm25_norm(bm, f, ex.len[f]);
+            }
+        ex.tfn = q_bm25_tfn(bm, it->w->fields, ex.tf, ex.len);
+        ex.contrib = q_bm25_contrib(bm, it->w->idf, ex.tfn);
+    }
+    if (fn)
+        fn(ctx, &ex);
+    return ex.contrib;
+}
+
+double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm,
+                    q_explain_fn fn, void *ctx)
+{
+    double s = 0.0;
+    switch (it->kind) {
+    case Q_IT_TERM:
+        return it->doc == doc ? score_term(it, doc, bm, fn, ctx) : 0.0;
+    case Q_IT_AND:
+    case Q_IT_PHRASE:
+    case Q_IT_OR:
+        if (it->doc != doc)
+            return 0.0;
+        for (size_t k = 0; k < it->nkids; k++)
+            if (it->kids[k]->doc == doc)
+                s += q_iter_score(it->kids[k], doc, bm, fn, ctx);
+        return s;
+    default:
+        return 0.0;
+    }
+}

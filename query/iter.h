@@ -1,0 +1,131 @@
+/* iter.h - document iterators over one segment: terms, AND (with exclusions), OR,
+ * phrases, date ranges and "every document".
+ *
+ * Iterators are document-at-a-time: q_iter_advance(it, target) moves IT to its first
+ * matching local doc >= target (it->doc, FMT_DOC_END when exhausted) and never moves
+ * backwards; "next" is advance(it, it->doc + 1). Composite iterators drive their kids the
+ * same way, so a tree answers any boolean query:
+ *   AND     advances its cheapest kid (lowest cost = df) and gallops the others to that
+ *           candidate with fmt_postings_advance; a candidate on which any exclusion kid
+ *           lands is skipped (this is NOT);
+ *   OR      is the union of its kids (a linear minimum: OR lists are short);
+ *   PHRASE  is an AND of term kids whose positions, checked only on docs where all kids
+ *           agree, hold the terms at their offsets within ONE field;
+ *   DATE    scans the timestamp column; ALL lists every doc (the positive side of a
+ *           query that only excludes).
+ * Nothing allocates while iterating; all iterators of one segment live in a q_iters set.
+ *
+ * Scoring: q_iter_score() sums the BM25F contributions of the scoring term leaves that
+ * are on DOC (exclusion kids are never visited). A phrase contributes its terms' BM25F
+ * contributions computed from their whole tf in the searched fields (not the phrase
+ * frequency): the same number the words would give as an AND query, so "peace deal" and
+ * peace deal rank the docs the phrase matches alike, and the statistics stay per term.
+ * Block-max WAND (not done yet) would add a per-iterator upper bound: for a term leaf,
+ * q_bm25_contrib of the fmt_block_bound from fmt_postings_shallow_advance (max tf, min
+ * length) with its q_term_w; for AND the sum, for OR the sum of kids on the block. */
+#ifndef Q_ITER_H
+#define Q_ITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "bm25.h"
+#include "err.h"
+#include "segment.h"
+
+/* How one query term scores; shared by the term's iterators in every segment. */
+struct q_term_w {
+    double idf;        /* from global statistics (q_bm25_idf) */
+    unsigned fields;   /* searched fields for tf~: bit 0 title, bit 1 body */
+    int scoring;       /* 0: filters only (source, url, terms under NOT) */
+    const char *label; /* term for --explain and "matches" ("nato", "title:nato"), borrowed
+                          for the life of the iterators */
+};
+
+enum q_iter_kind { Q_IT_EMPTY, Q_IT_ALL, Q_IT_TERM, Q_IT_AND, Q_IT_OR, Q_IT_PHRASE, Q_IT_DATE };
+
+struct q_iter {
+    enum q_iter_kind kind;
+    uint32_t doc;           /* current doc; FMT_DOC_END when exhausted */
+    int started;            /* 0 until the first advance */
+    uint64_t cost;          /* upper estimate of matching docs (df; ndocs for scans) */
+    const struct fmt_seg *seg;
+    uint32_t ndocs;         /* docs in seg */
+    /* TERM */
+    struct fmt_postings *post; /* owned by the q_iters set (released there) */
+    unsigned require;       /* doc must have tf > 0 in one of these fields; 0: any */
+    const struct q_term_w *w; /* scoring; NULL: filter only */
+    struct q_iter *next_term; /* list of the set's term iterators */
+    /* AND, OR, PHRASE */
+    struct q_iter **kids;   /* in query order: scores are summed in this order, so they
+                               do not depend on per-segment statistics */
+    struct q_iter **drive;  /* AND, PHRASE: the kids by cost, cheapest (the lead) first */
+    size_t nkids;
+    struct q_iter **excl;   /* AND: docs where one of these is found are skipped */
+    size_t nexcl;
+    uint32_t *offs;         /* PHRASE: position of each kid relative to the phrase start */
+    unsigned pfields;       /* PHRASE: fields it may occur in (bit 0 title, bit 1 body) */
+    /* DATE */
+    int64_t lo, hi;         /* inclusive; docs with FMT_NO_TIME never match */
+};
+
+/* All iterators built for one segment. All-zero is a valid empty set. */
+struct q_iters {
+    struct q_arena mem;     /* iterators, kid arrays, postings cursors */
+    struct q_iter *terms;   /* term iterators, whose postings need releasing */
+};
+
+void q_iters_init(struct q_iters *s);
+/* Release every iterator of S (and their positions scratch). S is empty afterwards. */
+void q_iters_release(struct q_iters *s);
+
+/* Constructors. Each returns FMT_OK with *out set, FMT_ENOMEM, or FMT_ECORRUPT from the
+ * segment reader; they simplify (an AND with an empty kid is empty, an OR drops empty
+ * kids, an empty OR is empty, a one-kid AND/OR without exclusions is its kid). Kid arrays
+ * are copied. Borrowed W, SEG and labels must outlive S. */
+int q_iter_empty(struct q_iters *s, struct q_iter **out, struct fmt_err *err);
+int q_iter_all(struct q_iters *s, const struct fmt_seg *seg, struct q_iter **out,
+               struct fmt_err *err);
+/* Term TERM[0..len) of namespace NS: empty when SEG lacks it. REQUIRE as in q_iter. */
+int q_iter_term(struct q_iters *s, const struct fmt_seg *seg, uint8_t ns, const char *term,
+                size_t len, unsigned require, const struct q_term_w *w, struct q_iter **out,
+                struct fmt_err *err);
+/* Same, from a term already looked up (a prefix walk's fmt_term_info). */
+int q_iter_term_info(struct q_iters *s, const struct fmt_seg *seg,
+                     const struct fmt_term_info *ti, unsigned require,
+                     const struct q_term_w *w, struct q_iter **out, struct fmt_err *err);
+int q_iter_and(struct q_iters *s, struct q_iter *const *kids, size_t nkids,
+               struct q_iter *const *excl, size_t nexcl, struct q_iter **out,
+               struct fmt_err *err);
+int q_iter_or(struct q_iters *s, struct q_iter *const *kids, size_t nkids, struct q_iter **out,
+              struct fmt_err *err);
+/* KIDS must be term iterators (or empty) of a namespace with positions; OFFS[i] is kid
+ * i's position within the phrase; FIELDS the fields the phrase may occur in. */
+int q_iter_phrase(struct q_iters *s, struct q_iter *const *kids, const uint32_t *offs,
+                  size_t nkids, unsigned fields, struct q_iter **out, struct fmt_err *err);
+int q_iter_date(struct q_iters *s, const struct fmt_seg *seg, int64_t lo, int64_t hi,
+                struct q_iter **out, struct fmt_err *err);
+
+/* Move IT to its first match >= TARGET (no-op when already there). FMT_OK or
+ * FMT_ECORRUPT/FMT_ENOMEM from the segment reader. */
+int q_iter_advance(struct q_iter *it, uint32_t target, struct fmt_err *err);
+
+/* What one term leaf contributed to one doc's score (for --explain and "matches"). */
+struct q_explain_term {
+    const struct q_term_w *w;
+    uint32_t tf[2];    /* tf in title and body (1-field namespaces: tf[0]) */
+    uint32_t len[2];   /* field lengths of the doc */
+    double norm[2];    /* 1 - b + b * len / avglen per field */
+    double tfn;        /* tf~ */
+    double contrib;    /* idf * tf~ / (k1 + tf~); 0 for filter terms */
+};
+typedef void (*q_explain_fn)(void *ctx, const struct q_explain_term *t);
+
+/* BM25F score of DOC, on which IT must be positioned (it->doc == DOC). FN, if not NULL,
+ * is called for each term leaf on DOC (scoring or not) in tree order; the contributions
+ * it sees add up to the returned score, in the same order. */
+double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm,
+                    q_explain_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,377 @@
+/* test_iter.c - AND, OR, NOT, phrase, field-scope and date iterators over tiny segments
+ * built with the segment builder in a temporary directory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "article.h"
+#include "bm25.h"
+#include "iter.h"
+#include "segment.h"
+
+struct doc_spec {
+    const char *title;
+    const char *body;
+    int64_t ts;
+};
+
+struct fixture {
+    struct fmt_analyzer *an;
+    struct fmt_seg *seg;
+    struct q_iters its;
+    char dir[64];
+    char path[128];
+};
+
+static int build(struct fixture *fx, const struct doc_spec *docs, size_t n)
+{
+    struct fmt_analyzer_cfg cfg;
+    struct fmt_seg_builder *b = NULL;
+    int rc;
+    fmt_analyzer_cfg_default(&cfg);
+    if (fmt_analyzer_new(&fx->an, &cfg, NULL) != FMT_OK)
+        return -1;
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_iter.XXXXXX");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    snprintf(fx->path, sizeof(fx->path), "%s/seg", fx->dir);
+    if (fmt_seg_builder_new(&b, fx->an, NULL) != FMT_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct fmt_article a;
+        char id[32];
+        uint32_t doc;
+        snprintf(id, sizeof(id), "doc%zu", i);
+        fmt_article_init(&a);
+        fmt_article_set(&a.id, id, strlen(id));
+        fmt_article_set(&a.title, docs[i].title, strlen(docs[i].title));
+        fmt_article_set(&a.body, docs[i].body, strlen(docs[i].body));
+        a.timestamp = docs[i].ts;
+        rc = fmt_seg_builder_add(b, &a, 0, &doc, NULL);
+        fmt_article_release(&a);
+        if (rc != FMT_OK || doc != i)
+            return -1;
+    }
+    rc = fmt_seg_builder_write(b, fx->path, NULL);
+    fmt_seg_builder_free(b);
+    if (rc != FMT_OK)
+        return -1;
+    if (fmt_seg_open(&fx->seg, fx->path, NULL) != FMT_OK)
+        return -1;
+    q_iters_init(&fx->its);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    q_iters_release(&fx->its);
+    fmt_seg_close(fx->seg);
+    fmt_analyzer_free(fx->an);
+    unlink(fx->path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static const struct doc_spec small[] = {
+    /* 0 */ {"Nato summit", "Leaders discuss a peace deal for Ukraine.", 1000},
+    /* 1 */ {"Russia talks", "Russia rejects the peace deal; Nato responds.", 2000},
+    /* 2 */ {"Markets", "Inflation rises. Deal or no deal, the peace is far.", FMT_NO_TIME},
+    /* 3 */ {"Talks of peace", "Deal signed in Riyadh.", 3000},
+    /* 4 */ {"Nato and Ukraine", "Ukraine asks Nato for membership.", 4000},
+};
+
+static int setup_small(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (!fx)
+        return -1;
+    *state = fx;
+    return build(fx, small, sizeof(small) / sizeof(small[0]));
+}
+
+/* The analyzed term of WORD (first token). */
+struct first_term {
+    char buf[64];
+    size_t len;
+};
+
+static int on_first(void *ctx, const struct fmt_token *tok)
+{
+    struct first_term *t = ctx;
+    t->len = tok->len < sizeof(t->buf) ? tok->len : sizeof(t->buf) - 1;
+    memcpy(t->buf, tok->term, t->len);
+    t->buf[t->len] = '\0';
+    return 1;
+}
+
+static struct q_iter *term(struct fixture *fx, const char *word, unsigned require,
+                           const struct q_term_w *w)
+{
+    struct first_term t = {{0}, 0};
+    struct q_iter *it = NULL;
+    fmt_analyze(fx->an, word, strlen(word), on_first, &t);
+    assert_int_equal(q_iter_term(&fx->its, fx->seg, FMT_NS_TEXT, t.buf, t.len, require, w, &it,
+                                 NULL),
+                     FMT_OK);
+    return it;
+}
+
+/* All docs of IT as a bit mask. */
+static unsigned docs_of(struct q_iter *it)
+{
+    unsigned mask = 0;
+    assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+    while (it->doc != FMT_DOC_END) {
+        assert_true(it->doc < 32);
+        mask |= 1u << it->doc;
+        assert_int_equal(q_iter_advance(it, it->doc + 1, NULL), FMT_OK);
+    }
+    return mask;
+}
+
+#define D(n) (1u << (n))
+
+static void test_iter_term_lists_docs_with_the_word_in_any_field(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(docs_of(term(fx, "nato", 0, NULL)), D(0) | D(1) | D(4));
+    assert_int_equal(docs_of(term(fx, "absentword", 0, NULL)), 0);
+}
+
+static void test_iter_title_scope_requires_the_word_in_the_title(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(docs_of(term(fx, "nato", 1u, NULL)), D(0) | D(4));
+    assert_int_equal(docs_of(term(fx, "nato", 2u, NULL)), D(1) | D(4));
+}
+
+static void test_iter_and_intersects(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *k[2] = {term(fx, "nato", 0, NULL), term(fx, "ukraine", 0, NULL)}, *it;
+    assert_int_equal(q_iter_and(&fx->its, k, 2, NULL, 0, &it, NULL), FMT_OK);
+    assert_int_equal(docs_of(it), D(0) | D(4));
+}
+
+static void test_iter_and_with_a_missing_term_is_empty(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *k[2] = {term(fx, "nato", 0, NULL), term(fx, "zzzz", 0, NULL)}, *it;
+    assert_int_equal(q_iter_and(&fx->its, k, 2, NULL, 0, &it, NULL), FMT_OK);
+    assert_int_equal(docs_of(it), 0);
+}
+
+static void test_iter_or_unites(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *k[3] = {term(fx, "inflation", 0, NULL), term(fx, "riyadh", 0, NULL),
+                           term(fx, "zzzz", 0, NULL)},
+                  *it;
+    assert_int_equal(q_iter_or(&fx->its, k, 3, &it, NULL), FMT_OK);
+    assert_int_equal(docs_of(it), D(2) | D(3));
+}
+
+static void test_iter_not_excludes(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *pos = term(fx, "deal", 0, NULL), *ex = term(fx, "russia", 0, NULL), *it;
+    assert_int_equal(q_iter_and(&fx->its, &pos, 1, &ex, 1, &it, NULL), FMT_OK);
+    assert_int_equal(docs_of(it), D(0) | D(2) | D(3));
+}
+
+static void test_iter_pure_negation_uses_all_docs(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *all, *ex = term(fx, "nato", 0, NULL), *it;
+    assert_int_equal(q_iter_all(&fx->its, fx->seg, &all, NULL), FMT_OK);
+    assert_int_equal(q_iter_and(&fx->its, &all, 1, &ex, 1, &it, NULL), FMT_OK);
+    assert_int_equal(docs_of(it), D(2) | D(3));
+}
+
+static struct q_iter *phrase(struct fixture *fx, const char *a, const char *b, unsigned fields)
+{
+    struct q_iter *k[2] = {term(fx, a, 0, NULL), term(fx, b, 0, NULL)}, *it;
+    uint32_t offs[2] = {0, 1};
+    assert_int_equal(q_iter_phrase(&fx->its, k, offs, 2, fields, &it, NULL), FMT_OK);
+    return it;
+}
+
+static void test_iter_phrase_needs_adjacent_positions_in_order(void **state)
+{
+    struct fixture *fx = *state;
+    /* doc 2 has "deal ... peace" (not adjacent), doc 3 has "peace" in the title and
+     * "Deal" starting the body: a phrase never crosses the title/body boundary */
+    assert_int_equal(docs_of(phrase(fx, "peace", "deal", 3u)), D(0) | D(1));
+    assert_int_equal(docs_of(phrase(fx, "deal", "peace", 3u)), 0);
+}
+
+static void test_iter_phrase_in_title_scope_checks_title_positions_only(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(docs_of(phrase(fx, "nato", "summit", 1u)), D(0));
+    assert_int_equal(docs_of(phrase(fx, "peace", "deal", 1u)), 0);
+    assert_int_equal(docs_of(phrase(fx, "nato", "summit", 2u)), 0);
+}
+
+static void test_iter_date_range_skips_docs_without_time(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *it;
+    assert_int_equal(q_iter_date(&fx->its, fx->seg, 1500, 3000, &it, NULL), FMT_OK);
+    assert_int_equal(docs_of(it), D(1) | D(3));
+    assert_int_equal(q_iter_date(&fx->its, fx->seg, INT64_MIN + 1, INT64_MAX, &it, NULL),
+                     FMT_OK);
+    assert_int_equal(docs_of(it), D(0) | D(1) | D(3) | D(4));
+}
+
+struct sum {
+    double total;
+    int n;
+};
+
+static void on_explain(void *ctx, const struct q_explain_term *t)
+{
+    struct sum *s = ctx;
+    s->total += t->contrib;
+    s->n++;
+}
+
+static void test_iter_and_score_is_the_sum_of_term_contributions(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_bm25_params p;
+    struct q_bm25 bm;
+    struct q_term_w wn = {1.5, 3u, 1, "nato"}, wu = {0.7, 3u, 1, "ukrain"};
+    struct q_iter *k[2] = {term(fx, "nato", 0, &wn), term(fx, "ukraine", 0, &wu)}, *it;
+    struct sum s = {0.0, 0};
+    q_bm25_params_default(&p);
+    q_bm25_init(&bm, &p, 2.0, 6.0);
+    assert_int_equal(q_iter_and(&fx->its, k, 2, NULL, 0, &it, NULL), FMT_OK);
+    assert_int_equal(q_iter_advance(it, 4, NULL), FMT_OK);
+    assert_int_equal(it->doc, 4);
+    double score = q_iter_score(it, 4, &bm, on_explain, &s);
+    /* doc 4: title "Nato and Ukraine" (3 tokens), body "Ukraine asks Nato for
+     * membership." (5 tokens); each term has tf 1 in title and 1 in body */
+    double nt = 0.25 + 0.75 * 3.0 / 2.0, nb = 0.25 + 0.75 * 5.0 / 6.0;
+    double tfn = 2.0 / nt + 1.0 / nb;
+    double want = 1.5 * tfn / (1.2 + tfn) + 0.7 * tfn / (1.2 + tfn);
+    assert_true(fabs(score - want) < 1e-12);
+    assert_int_equal(s.n, 2);
+    assert_true(fabs(s.total - score) < 1e-12);
+}
+
+static void test_iter_or_scores_only_kids_on_the_doc(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_bm25_params p;
+    struct q_bm25 bm;
+    struct q_term_w wi = {2.0, 3u, 1, "inflat"}, wr = {3.0, 3u, 1, "riyadh"};
+    struct q_iter *k[2] = {term(fx, "inflation", 0, &wi), term(fx, "riyadh", 0, &wr)}, *it;
+    struct sum s = {0.0, 0};
+    q_bm25_params_default(&p);
+    q_bm25_init(&bm, &p, 2.0, 6.0);
+    assert_int_equal(q_iter_or(&fx->its, k, 2, &it, NULL), FMT_OK);
+    assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+    assert_int_equal(it->doc, 2);
+    double score = q_iter_score(it, 2, &bm, on_explain, &s);
+    assert_int_equal(s.n, 1);
+    assert_true(score > 0.0 && score < 2.0);
+}
+
+/* A longer segment: galloping across 128-doc postings blocks. */
+static int setup_large(void **state)
+{
+    enum { N = 1000 };
+    static struct doc_spec docs[N];
+    static char bodies[N][64];
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (!fx)
+        return -1;
+    *state = fx;
+    for (size_t i = 0; i < N; i++) {
+        snprintf(bodies[i], sizeof(bodies[i]), "common words here%s%s",
+                 i % 97 == 0 ? " rare" : "", i % 3 == 0 ? " third" : "");
+        docs[i].title = "t";
+        docs[i].body = bodies[i];
+        docs[i].ts = (int64_t)i;
+    }
+    return build(fx, docs, N);
+}
+
+static void test_iter_and_gallops_across_blocks(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *k[3] = {term(fx, "common", 0, NULL), term(fx, "third", 0, NULL),
+                           term(fx, "rare", 0, NULL)},
+                  *it;
+    size_t n = 0;
+    assert_int_equal(q_iter_and(&fx->its, k, 3, NULL, 0, &it, NULL), FMT_OK);
+    assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+    for (uint32_t want = 0; want < 1000; want++) {
+        if (want % 97 != 0 || want % 3 != 0)
+            continue;
+        assert_int_equal(it->doc, want);
+        n++;
+        assert_int_equal(q_iter_advance(it, it->doc + 1, NULL), FMT_OK);
+    }
+    assert_int_equal(it->doc, FMT_DOC_END);
+    assert_int_equal(n, 4); /* 0, 291, 582, 873 */
+}
+
+static void test_iter_not_over_many_blocks_counts_the_complement(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_iter *pos = term(fx, "common", 0, NULL), *ex = term(fx, "third", 0, NULL), *it;
+    size_t n = 0;
+    assert_int_equal(q_iter_and(&fx->its, &pos, 1, &ex, 1, &it, NULL), FMT_OK);
+    assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+    while (it->doc != FMT_DOC_END) {
+        assert_true(it->doc % 3 != 0);
+        n++;
+        assert_int_equal(q_iter_advance(it, it->doc + 1, NULL), FMT_OK);
+    }
+    assert_int_equal(n, 666);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_iter_term_lists_docs_with_the_word_in_any_field,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_title_scope_requires_the_word_in_the_title,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_and_intersects, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_and_with_a_missing_term_is_empty,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_or_unites, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_not_excludes, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_pure_negation_uses_all_docs, setup_small,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_iter_phrase_needs_adjacent_positions_in_order,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_iter_phrase_in_title_scope_checks_title_positions_only, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_date_range_skips_docs_without_time,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_and_score_is_the_sum_of_term_contributions,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_or_scores_only_kids_on_the_doc, setup_small,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_iter_and_gallops_across_blocks, setup_large,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_iter_not_over_many_blocks_counts_the_complement,
+                                        setup_large, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
