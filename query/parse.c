@@ -72,7 +72,8 @@ static int syntax_error(struct parser *p, size_t off, const char *fmt, ...)
 
 static int no_memory(struct parser *p)
 {
-    return fmt_errorf(p->err, FMT_ENOMEM, "out of memory while parsing the query");
+    fmt_errorf(p->err, FMT_ENOMEM, "out of memory while parsing the query");
+    return FMT_ENOMEM; /* a constant, so that the compiler sees callers' rc != FMT_OK */
 }
 
 static int show_len(size_t len)
@@ -525,7 +526,7 @@ static int new_node(struct parser *p, enum q_kind kind, size_t off, struct q_nod
 static int new_leaf(struct parser *p, enum q_kind kind, struct q_node **out)
 {
     const struct tok *t = &p->tok;
-    struct q_node *n;
+    struct q_node *n = NULL;
     int rc;
 
     *out = NULL;
@@ -576,7 +577,7 @@ static int kids_push(struct parser *p, struct kids *k, struct q_node *n, enum q_
 
 static int kids_finish(struct parser *p, struct kids *k, enum q_kind kind, struct q_node **out)
 {
-    struct q_node *n;
+    struct q_node *n = NULL;
     int rc;
 
     *out = k->n ? k->v[0] : NULL;
@@ -673,7 +674,7 @@ static int parse_primary(struct parser *p, struct q_node **out)
 static int parse_unary(struct parser *p, struct q_node **out)
 {
     struct tok op = p->tok;
-    struct q_node *kid, *n;
+    struct q_node *kid = NULL, *n = NULL;
     int rc;
 
     *out = NULL;
