@@ -583,7 +583,7 @@ static int encode_block(const struct fmt_seg_builder *b, struct seg_out *o, uint
                         uint32_t n, uint32_t prev_doc)
 {
     unsigned nf = fmt_ns_fields(ns), bits[3];
-    uint32_t gaps[FMT_BLOCK], vals[2][FMT_BLOCK];
+    uint32_t gaps[FMT_BLOCK] = {0}, vals[2][FMT_BLOCK] = {{0}};
     uint32_t max_tf[2] = {0, 0}, min_len[2] = {0, 0};
     uint64_t pos_len = 0;
     size_t start = o->blocks.len;

@@ -1,0 +1,496 @@
+/* newsidx.c - the `newsidx` command: add, rm, stats, check, export (and the lifecycle
+ * commands). Maps library status codes to the exit codes of docs/DESIGN.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "article.h"
+#include "buf.h"
+#include "input.h"
+#include "json.h"
+#include "manifest.h"
+#include "paths.h"
+#include "segment.h"
+#include "snapshot.h"
+#include "writer.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_SKIPPED = 1,
+    EXIT_USAGE = 2,
+    EXIT_DAMAGED = 3,
+    EXIT_IOERR = 74,
+    EXIT_LOCKED = 75,
+};
+
+static const char usage_text[] =
+    "usage: newsidx [--index DIR] COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  add [--format auto|page|markdown|jsonl] [--source NAME] [--timestamp ISO]\n"
+    "      [--keep-duplicates] [--mem-budget MB] [--commit-every N] [--wait SECONDS]\n"
+    "      [-v] PATH...|-       index files, directories (recursively) or stdin\n"
+    "  rm [--from-file FILE] [--wait SECONDS] ID...   delete articles by id\n"
+    "  stats [--json]           articles, segments, terms, bytes on disk\n"
+    "  check                    verify every checksum and structure\n"
+    "  export                   print every stored article as JSON Lines\n"
+    "\n"
+    "index: --index DIR, else $NEWSIDX_INDEX, else $XDG_DATA_HOME/newsidx,\n"
+    "       else ~/.local/share/newsidx\n"
+    "exit codes: 0 ok, 1 some inputs skipped, 2 usage error, 3 index damaged or\n"
+    "            unreadable, 74 a write failed (index unchanged), 75 index locked\n";
+
+static int usage(const char *msg)
+{
+    if (msg)
+        fprintf(stderr, "newsidx: %s\n", msg);
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+static int exit_code(int rc)
+{
+    switch (rc) {
+    case FMT_OK:
+        return EXIT_OK;
+    case FMT_ECORRUPT:
+    case FMT_EVERSION:
+    case FMT_ENOTFOUND:
+        return EXIT_DAMAGED;
+    case FMT_ELOCKED:
+        return EXIT_LOCKED;
+    case FMT_EINVAL:
+        return EXIT_USAGE;
+    default:
+        return EXIT_IOERR;
+    }
+}
+
+static int fail(int rc, const struct fmt_err *err)
+{
+    fprintf(stderr, "newsidx: %s\n", err->msg[0] ? err->msg : fmt_strstatus(rc));
+    return exit_code(rc);
+}
+
+/* ---- add ---------------------------------------------------------------------------- */
+
+struct add_ctx {
+    struct idx_writer *w;
+    struct fmt_err err;
+    uint64_t skipped;
+    uint64_t since_commit;
+    uint64_t commit_every;
+    int fatal;
+};
+
+static void on_skip(void *ctx, const char *file, size_t line, const char *reason)
+{
+    struct add_ctx *c = ctx;
+
+    c->skipped++;
+    if (line)
+        fprintf(stderr, "newsidx: %s:%zu: %s (skipped)\n", file, line, reason);
+    else
+        fprintf(stderr, "newsidx: %s: %s (skipped)\n", file, reason);
+}
+
+static int on_article(void *ctx, struct fmt_article *a)
+{
+    struct add_ctx *c = ctx;
+    enum idx_add_outcome outcome;
+    int rc = idx_writer_add(c->w, a, &outcome, &c->err);
+
+    if (rc == FMT_EINVAL) {
+        on_skip(c, a->id, 0, c->err.msg);
+        rc = FMT_OK;
+    } else if (rc == FMT_OK && c->commit_every && ++c->since_commit >= c->commit_every) {
+        c->since_commit = 0;
+        rc = idx_writer_commit(c->w, &c->err);
+    }
+    fmt_article_release(a);
+    if (rc != FMT_OK)
+        c->fatal = rc;
+    return rc;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtod(s, &end);
+    return errno || end == s || *end || *out < 0 ? -1 : 0;
+}
+
+static int cmd_add(const char *dir, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"source", required_argument, NULL, 's'},
+        {"timestamp", required_argument, NULL, 't'},
+        {"keep-duplicates", no_argument, NULL, 'k'},
+        {"mem-budget", required_argument, NULL, 'm'},
+        {"commit-every", required_argument, NULL, 'c'},
+        {"wait", required_argument, NULL, 'W'},
+        {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    struct idx_input_opts in;
+    struct idx_writer_opts wo;
+    struct add_ctx c;
+    int opt, rc = FMT_OK, verbose = 0;
+    double d;
+
+    idx_input_opts_default(&in);
+    idx_writer_opts_default(&wo);
+    memset(&c, 0, sizeof(c));
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            if (idx_format_parse(optarg, &in.format) != FMT_OK)
+                return usage("--format must be auto, page, markdown or jsonl");
+            break;
+        case 's':
+            in.source = optarg;
+            break;
+        case 't':
+            if (fmt_time_parse(optarg, strlen(optarg), &in.timestamp) != FMT_OK)
+                return usage("--timestamp takes an ISO 8601 date such as 2025-02-12T10:00:00Z");
+            break;
+        case 'k':
+            wo.keep_duplicates = 1;
+            break;
+        case 'm':
+            if (parse_double(optarg, &d) || d < 1)
+                return usage("--mem-budget takes a size in MiB (at least 1)");
+            wo.mem_budget = (size_t)(d * 1024 * 1024);
+            break;
+        case 'c':
+            if (parse_double(optarg, &d) || d < 1)
+                return usage("--commit-every takes a positive number of articles");
+            c.commit_every = (uint64_t)d;
+            break;
+        case 'W':
+            if (parse_double(optarg, &wo.wait_seconds))
+                return usage("--wait takes a number of seconds");
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        default:
+            return usage(NULL);
+        }
+    }
+    if (optind >= argc)
+        return usage("add needs at least one PATH (or - for stdin)");
+    rc = idx_writer_open(&c.w, dir, &wo, &c.err);
+    if (rc != FMT_OK)
+        return fail(rc, &c.err);
+    for (int i = optind; i < argc && rc == FMT_OK; i++) {
+        rc = idx_input_add_path(argv[i], &in, on_article, on_skip, &c, &c.err);
+        if (rc == FMT_EIO && !c.fatal) { /* an unreadable PATH argument: skip it */
+            on_skip(&c, argv[i], 0, c.err.msg);
+            rc = FMT_OK;
+        }
+    }
+    if (rc == FMT_OK)
+        rc = idx_writer_commit(c.w, &c.err);
+    if (rc == FMT_OK && (verbose || c.skipped || isatty(2))) {
+        const struct idx_writer_counts *n = idx_writer_counts(c.w);
+        fprintf(stderr,
+                "newsidx: added %" PRIu64 ", replaced %" PRIu64 ", duplicates skipped %" PRIu64
+                ", inputs skipped %" PRIu64 "\n",
+                n->added, n->replaced, n->duplicates, c.skipped);
+    }
+    idx_writer_close(c.w);
+    if (rc != FMT_OK)
+        return fail(rc, &c.err);
+    return c.skipped ? EXIT_SKIPPED : EXIT_OK;
+}
+
+/* ---- rm ----------------------------------------------------------------------------- */
+
+static int delete_one(struct idx_writer *w, const char *id, uint64_t *missing, struct fmt_err *err)
+{
+    int found, rc = idx_writer_delete(w, id, &found, err);
+
+    if (rc == FMT_OK && !found) {
+        fprintf(stderr, "newsidx: %s: no such article\n", id);
+        (*missing)++;
+    }
+    return rc;
+}
+
+static int delete_from_file(struct idx_writer *w, const char *path, uint64_t *missing,
+                            struct fmt_err *err)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = FMT_OK;
+
+    if (!f)
+        return fmt_errorf(err, FMT_EINVAL, "%s: %s", path, strerror(errno));
+    while (rc == FMT_OK && (n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        if (n > 0)
+            rc = delete_one(w, line, missing, err);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+static int cmd_rm(const char *dir, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"from-file", required_argument, NULL, 'f'},
+        {"wait", required_argument, NULL, 'W'},
+        {NULL, 0, NULL, 0},
+    };
+    struct idx_writer_opts wo;
+    struct idx_writer *w;
+    struct fmt_err err = {0, ""};
+    const char *from = NULL;
+    uint64_t missing = 0;
+    int opt, rc;
+
+    idx_writer_opts_default(&wo);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 'f')
+            from = optarg;
+        else if (opt == 'W' && !parse_double(optarg, &wo.wait_seconds))
+            ;
+        else
+            return usage(NULL);
+    }
+    if (optind >= argc && !from)
+        return usage("rm needs ids (or --from-file FILE)");
+    rc = idx_writer_open(&w, dir, &wo, &err);
+    if (rc != FMT_OK)
+        return fail(rc, &err);
+    if (from)
+        rc = delete_from_file(w, from, &missing, &err);
+    for (int i = optind; i < argc && rc == FMT_OK; i++)
+        rc = delete_one(w, argv[i], &missing, &err);
+    if (rc == FMT_OK)
+        rc = idx_writer_commit(w, &err);
+    idx_writer_close(w);
+    if (rc != FMT_OK)
+        return fail(rc, &err);
+    return missing ? EXIT_SKIPPED : EXIT_OK;
+}
+
+/* ---- read-only commands --------------------------------------------------------------- */
+
+static int open_snapshot(const char *dir, struct fmt_snapshot **s, struct fmt_err *err)
+{
+    int rc = fmt_snapshot_open(s, dir, err);
+
+    if (rc == FMT_ENOTFOUND)
+        fmt_errorf(err, rc, "no index at %s (run `newsidx add` first)", dir);
+    return rc;
+}
+
+static uint64_t dir_bytes(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    uint64_t total = 0;
+    char path[4096];
+    struct stat st;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return total;
+}
+
+static int cmd_stats(const char *dir, int argc, char **argv)
+{
+    struct fmt_snapshot *s;
+    struct fmt_err err = {0, ""};
+    uint64_t terms = 0, docs = 0;
+    int json = argc > 1 && !strcmp(argv[1], "--json");
+    int rc;
+
+    if (argc > 1 + json)
+        return usage("stats takes only --json");
+    rc = open_snapshot(dir, &s, &err);
+    if (rc != FMT_OK)
+        return fail(rc, &err);
+    for (size_t i = 0; i < fmt_snapshot_nsegs(s); i++) {
+        terms += fmt_seg_stats(fmt_snapshot_seg(s, i))->nterms;
+        docs += fmt_seg_stats(fmt_snapshot_seg(s, i))->ndocs;
+    }
+    if (json)
+        printf("{\"articles\":%" PRIu64 ",\"segments\":%zu,\"deleted\":%" PRIu64
+               ",\"terms\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"analyzer\":\"%s\"}\n",
+               fmt_snapshot_stats(s)->ndocs, fmt_snapshot_nsegs(s),
+               docs - fmt_snapshot_stats(s)->ndocs, terms, dir_bytes(dir),
+               fmt_snapshot_analyzer(s)->language);
+    else
+        printf("index     %s\narticles  %" PRIu64 "\nsegments  %zu\ndeleted   %" PRIu64
+               "\nterms     %" PRIu64 " (summed over segments)\nbytes     %" PRIu64
+               "\nanalyzer  %s\n",
+               dir, fmt_snapshot_stats(s)->ndocs, fmt_snapshot_nsegs(s),
+               docs - fmt_snapshot_stats(s)->ndocs, terms, dir_bytes(dir),
+               fmt_snapshot_analyzer(s)->language);
+    fmt_snapshot_close(s);
+    return EXIT_OK;
+}
+
+static int cmd_check(const char *dir, int argc)
+{
+    struct fmt_snapshot *s;
+    struct fmt_err err = {0, ""};
+    int rc, bad = 0;
+
+    if (argc > 1)
+        return usage("check takes no arguments");
+    rc = open_snapshot(dir, &s, &err);
+    if (rc != FMT_OK)
+        return fail(rc, &err);
+    for (size_t i = 0; i < fmt_snapshot_nsegs(s); i++) {
+        rc = fmt_seg_verify(fmt_snapshot_seg(s, i), &err);
+        if (rc != FMT_OK) {
+            fprintf(stderr, "newsidx: %s\n", err.msg);
+            bad = 1;
+        }
+    }
+    if (!bad)
+        printf("ok: %zu segments, %" PRIu64 " articles\n", fmt_snapshot_nsegs(s),
+               fmt_snapshot_stats(s)->ndocs);
+    fmt_snapshot_close(s);
+    return bad ? EXIT_DAMAGED : EXIT_OK;
+}
+
+static int export_article(struct fmt_buf *out, const struct fmt_article *a)
+{
+    char ts[40];
+    int rc = 0;
+
+    rc |= fmt_buf_puts(out, "{\"id\":");
+    rc |= fmt_json_put_string(out, a->id, strlen(a->id));
+    rc |= fmt_buf_puts(out, ",\"title\":");
+    rc |= fmt_json_put_string(out, a->title, strlen(a->title));
+    rc |= fmt_buf_puts(out, ",\"source\":");
+    rc |= fmt_json_put_string(out, a->source, strlen(a->source));
+    rc |= fmt_buf_puts(out, ",\"timestamp\":");
+    if (a->timestamp == FMT_NO_TIME) {
+        rc |= fmt_buf_puts(out, "null");
+    } else {
+        fmt_time_format(a->timestamp, ts, sizeof(ts));
+        rc |= fmt_buf_printf(out, "\"%s\"", ts);
+    }
+    rc |= fmt_buf_puts(out, ",\"url\":");
+    rc |= fmt_json_put_string(out, a->url, strlen(a->url));
+    rc |= fmt_buf_puts(out, ",\"body\":");
+    rc |= fmt_json_put_string(out, a->body, strlen(a->body));
+    rc |= fmt_buf_puts(out, "}\n");
+    return rc ? FMT_ENOMEM : FMT_OK;
+}
+
+static int cmd_export(const char *dir, int argc)
+{
+    struct fmt_snapshot *s;
+    struct fmt_err err = {0, ""};
+    struct fmt_buf scratch, out;
+    int rc;
+
+    if (argc > 1)
+        return usage("export takes no arguments");
+    rc = open_snapshot(dir, &s, &err);
+    if (rc != FMT_OK)
+        return fail(rc, &err);
+    fmt_buf_init(&scratch);
+    fmt_buf_init(&out);
+    for (size_t i = 0; i < fmt_snapshot_nsegs(s) && rc == FMT_OK; i++) {
+        const struct fmt_seg *seg = fmt_snapshot_seg(s, i);
+        for (uint32_t d = 0; d < fmt_seg_stats(seg)->ndocs && rc == FMT_OK; d++) {
+            struct fmt_article a;
+            if (fmt_snapshot_deleted(s, i, d))
+                continue;
+            rc = fmt_seg_doc(seg, d, &scratch, &a, &err);
+            if (rc != FMT_OK)
+                break;
+            out.len = 0;
+            rc = export_article(&out, &a);
+            fmt_article_release(&a);
+            if (rc == FMT_OK && fwrite(out.p, 1, out.len, stdout) != out.len)
+                rc = fmt_errorf(&err, FMT_EIO, "stdout: %s", strerror(errno));
+        }
+    }
+    fmt_buf_release(&scratch);
+    fmt_buf_release(&out);
+    fmt_snapshot_close(s);
+    if (rc == FMT_OK && fflush(stdout) != 0)
+        rc = fmt_errorf(&err, FMT_EIO, "stdout: %s", strerror(errno));
+    return rc == FMT_OK ? EXIT_OK : fail(rc, &err);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"index", required_argument, NULL, 'i'},
+        {"config", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *index_opt = NULL;
+    char dir[4096];
+    struct fmt_err err = {0, ""};
+    const char *cmd;
+    int opt;
+
+    /* global options stop at the command name */
+    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'i':
+            index_opt = optarg;
+            break;
+        case 'C':
+            break; /* configuration files: see the lifecycle work */
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        default:
+            return usage(NULL);
+        }
+    }
+    if (optind >= argc)
+        return usage("missing command");
+    if (fmt_index_dir(index_opt, NULL, dir, sizeof(dir), &err) != FMT_OK)
+        return usage(err.msg);
+    cmd = argv[optind];
+    argc -= optind;
+    argv += optind;
+    if (!strcmp(cmd, "add"))
+        return cmd_add(dir, argc, argv);
+    if (!strcmp(cmd, "rm"))
+        return cmd_rm(dir, argc, argv);
+    if (!strcmp(cmd, "stats"))
+        return cmd_stats(dir, argc, argv);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(dir, argc);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(dir, argc);
+    fprintf(stderr, "newsidx: unknown command \"%s\"\n", cmd);
+    return usage(NULL);
+}
