@@ -149,18 +149,43 @@ int fmt_snapshot_deleted(const struct fmt_snapshot *s, size_t i, uint32_t doc)
     return d && (d[doc >> 3] & (1u << (doc & 7)));
 }
 
+/* Live postings of TI in segment I: the df minus deleted docs (decodes the list only
+ * when the segment has deletions). */
+static int live_df(const struct fmt_snapshot *s, size_t i, const struct fmt_term_info *ti,
+                   int title_only, uint64_t *df, struct fmt_err *err)
+{
+    struct fmt_postings p;
+    uint64_t n = 0;
+    int rc;
+
+    if (!s->segs[i].deleted) {
+        *df = title_only ? ti->df_title : ti->df;
+        return FMT_OK;
+    }
+    rc = fmt_postings_open(&p, s->segs[i].seg, ti, err);
+    while (rc == FMT_OK && (rc = fmt_postings_next(&p, err)) == FMT_OK && p.doc != FMT_DOC_END)
+        n += !fmt_snapshot_deleted(s, i, p.doc) &&
+             (!title_only || fmt_postings_tf(&p, FMT_FIELD_TITLE) > 0);
+    fmt_postings_release(&p);
+    *df = n;
+    return rc;
+}
+
 int fmt_snapshot_df(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
                     int title_only, uint64_t *df, struct fmt_err *err)
 {
     *df = 0;
     for (size_t i = 0; i < s->nsegs; i++) {
         struct fmt_term_info ti;
+        uint64_t n;
         int rc = fmt_seg_lookup(s->segs[i].seg, ns, term, len, &ti, err);
         if (rc == FMT_ENOTFOUND)
             continue;
+        if (rc == FMT_OK)
+            rc = live_df(s, i, &ti, title_only, &n, err);
         if (rc != FMT_OK)
             return rc;
-        *df += title_only ? ti.df_title : ti.df;
+        *df += n;
     }
     return FMT_OK;
 }

@@ -33,9 +33,10 @@ const struct fmt_seg *fmt_snapshot_seg(const struct fmt_snapshot *s, size_t i);
 uint64_t fmt_snapshot_base(const struct fmt_snapshot *s, size_t i);
 /* 1 when DOC of segment I is deleted (replaced or removed). */
 int fmt_snapshot_deleted(const struct fmt_snapshot *s, size_t i, uint32_t doc);
-/* Global document frequency of a term: the sum of its df over segments, including deleted
- * docs until a merge drops them (Lucene's choice; see docs/DESIGN.md). For FMT_NS_TEXT,
- * TITLE_ONLY counts docs with the term in the title. FMT_OK or FMT_ECORRUPT. */
+/* Global document frequency of a term over live articles: the sum of its df over segments,
+ * minus deleted docs (counted by decoding the list in segments that have deletions), so
+ * scores never depend on how the index is split or merged. For FMT_NS_TEXT, TITLE_ONLY
+ * counts docs with the term in the title. FMT_OK or FMT_ECORRUPT. */
 int fmt_snapshot_df(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
                     int title_only, uint64_t *df, struct fmt_err *err);
 
