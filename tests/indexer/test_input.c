@@ -622,10 +622,61 @@ static void test_input_special_files_and_directory_cycles_are_skipped(void **sta
     seen_release(&s);
 }
 
+/* Counts the project's own samples and checks the teaser page. */
+struct sample_check {
+    int n;
+    int nato_page_ok;
+    int skips;
+};
+
+static void count_skip(void *ctx, const char *file, size_t line, const char *reason)
+{
+    struct sample_check *c = ctx;
+
+    (void)file;
+    (void)line;
+    (void)reason;
+    c->skips++;
+}
+
+static int check_sample(void *ctx, struct fmt_article *a)
+{
+    struct sample_check *c = ctx;
+
+    c->n++;
+    if (strcmp(a->id, "nato-ministers-ukraine-membership.txt") == 0)
+        c->nato_page_ok = strcmp(a->source, "Northgate Herald") == 0 &&
+                          !strstr(a->body, "nflation") && !strstr(a->body, "bakery") &&
+                          strstr(a->body, "summit in July.") != NULL;
+    fmt_article_release(a);
+    return 0;
+}
+
+static void test_input_project_samples_all_parse(void **state)
+{
+    const char *root = getenv("NEWSIDX_ROOT");
+    char path[4096];
+    struct sample_check c = {0, 0, 0};
+    struct idx_input_opts o;
+    struct fmt_err err;
+
+    (void)state;
+    if (!root)
+        skip();
+    snprintf(path, sizeof(path), "%s/samples", root);
+    idx_input_opts_default(&o);
+    assert_int_equal(idx_input_add_path(path, &o, check_sample, count_skip, &c, &err),
+                     FMT_OK);
+    assert_int_equal(c.skips, 0);
+    assert_int_equal(c.n, 12);
+    assert_true(c.nato_page_ok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_input_format_names_parse),
+        cmocka_unit_test(test_input_project_samples_all_parse),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_input_walks_directories_in_sorted_order_skipping_dotfiles),
         T(test_input_file_argument_id_is_path_as_given),
