@@ -1,0 +1,549 @@
+/* newsq.c - the newsq command: search a newsidx index and print ranked hits.
+ * Option parsing, index location, exit codes and printing live here; the work is done by
+ * parse.h (query text -> tree), plan.h (tree -> iterators, BM25F, top-k), snippet.h and
+ * output.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "arena.h"
+#include "buf.h"
+#include "err.h"
+#include "output.h"
+#include "parse.h"
+#include "plan.h"
+#include "snapshot.h"
+#include "snippet.h"
+#include "topk.h"
+
+enum {
+    EXIT_HITS = 0,
+    EXIT_NOHITS = 1,
+    EXIT_USAGE = 2,
+    EXIT_INDEX = 3,
+    EXIT_IOERR = 74,
+};
+
+#define MAX_N 1000000u       /* largest -n */
+#define MAX_OFFSET 10000000u /* largest --offset */
+
+static const char usage_text[] =
+    "usage: newsq [OPTIONS] QUERY...\n"
+    "Search a newsidx index and print the best matching articles, ranked by BM25F.\n"
+    "\n"
+    "Query (words are ANDed; see docs/QUERY.md):\n"
+    "  nato ukraine              all words        \"peace deal\"    a phrase\n"
+    "  nato OR otan, -russia, NOT x, ( )         sanction*       a prefix\n"
+    "  title:nato body:x url:x source:\"BBC News\"   date:2025-02 date:2025-01..2025-02\n"
+    "\n"
+    "Options:\n"
+    "  --index DIR        the index (default: $NEWSIDX_INDEX, else $XDG_DATA_HOME/newsidx,\n"
+    "                     else ~/.local/share/newsidx)\n"
+    "  -n, --limit N      print at most N hits (default 10)\n"
+    "  --offset K         skip the first K hits (paging)\n"
+    "  --json             JSON Lines, one object per hit (id, rank, score, title, source,\n"
+    "                     timestamp, url, snippet, matches); same as --format json\n"
+    "  --format F         text (default), json, ids (one id per line) or tsv\n"
+    "  --any              words are ORed instead of ANDed\n"
+    "  --since D          only articles at or after D: YYYY, YYYY-MM, YYYY-MM-DD, ISO 8601,\n"
+    "                     or relative Nh, Nd, Nw, Nm, Ny (ago); undated articles never match\n"
+    "  --until D          only articles up to the end of D (same forms)\n"
+    "  --source NAME      only articles from source NAME (whole name, any case);\n"
+    "                     repeat for several sources\n"
+    "  --sort ORDER       relevance (default) or date (newest first, undated last)\n"
+    "  --count            print only the number of matching articles\n"
+    "  --explain          show each term's idf, tf per field, length norm and its share\n"
+    "                     of the score (the shares add up to the score)\n"
+    "  --color WHEN       highlight matches: auto (default: when stdout is a terminal and\n"
+    "                     NO_COLOR is unset), always or never\n"
+    "  -h, --help         print this help and exit\n"
+    "\n"
+    "Exit status:\n"
+    "  0  at least one hit printed (--count: at least one match)\n"
+    "  1  nothing found (or --offset past the last hit)\n"
+    "  2  usage or query error (the message points at the column), or no index at the\n"
+    "     given location (run newsidx add first)\n"
+    "  3  the index is damaged or unreadable\n"
+    " 74  writing the output failed\n";
+
+struct opts {
+    const char *index;
+    size_t n;
+    size_t offset;
+    enum q_out_format format;
+    int any;
+    const char *since, *until;
+    const char **sources;
+    size_t nsources;
+    enum q_sort sort;
+    int count;
+    int explain;
+    int color; /* -1 auto, 0 never, 1 always */
+    char *query;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("newsq: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'newsq --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_size(const char *s, size_t max, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!s[0] || s[0] == '-' || s[0] == '+')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* Join ARGV[0..argc) with single spaces into a malloc'd string. */
+static char *join_args(char **argv, int argc)
+{
+    struct fmt_buf b;
+    fmt_buf_init(&b);
+    for (int i = 0; i < argc; i++)
+        if ((i > 0 && fmt_buf_putc(&b, ' ') != FMT_OK) || fmt_buf_puts(&b, argv[i]) != FMT_OK ||
+            fmt_buf_terminate(&b) != FMT_OK) {
+            fmt_buf_release(&b);
+            return NULL;
+        }
+    if (fmt_buf_terminate(&b) != FMT_OK)
+        return NULL;
+    return (char *)fmt_buf_steal(&b);
+}
+
+/* One option: its long name, whether it takes a value, and what it sets. */
+enum opt_id { O_INDEX, O_LIMIT, O_OFFSET, O_JSON, O_FORMAT, O_ANY, O_SINCE, O_UNTIL,
+              O_SOURCE, O_SORT, O_COUNT, O_EXPLAIN, O_COLOR, O_HELP };
+
+struct opt_def {
+    const char *name;
+    int has_arg;
+    enum opt_id id;
+};
+
+static const struct opt_def opt_defs[] = {
+    {"index", 1, O_INDEX},   {"limit", 1, O_LIMIT},     {"offset", 1, O_OFFSET},
+    {"json", 0, O_JSON},     {"format", 1, O_FORMAT},   {"any", 0, O_ANY},
+    {"since", 1, O_SINCE},   {"until", 1, O_UNTIL},     {"source", 1, O_SOURCE},
+    {"sort", 1, O_SORT},     {"count", 0, O_COUNT},     {"explain", 0, O_EXPLAIN},
+    {"color", 1, O_COLOR},   {"colour", 1, O_COLOR},    {"help", 0, O_HELP},
+};
+
+/* Apply option ID with value ARG. Returns -1 to go on, else an exit status. */
+static int apply_opt(struct opts *o, enum opt_id id, const char *arg)
+{
+    switch (id) {
+    case O_INDEX:
+        o->index = arg;
+        break;
+    case O_LIMIT:
+        if (parse_size(arg, MAX_N, &o->n) != 0 || o->n == 0)
+            return usage_error("-n wants a number from 1 to 1000000, not \"%s\"", arg);
+        break;
+    case O_OFFSET:
+        if (parse_size(arg, MAX_OFFSET, &o->offset) != 0)
+            return usage_error("--offset wants a number from 0 to 10000000, not \"%s\"", arg);
+        break;
+    case O_JSON:
+        o->format = Q_OUT_JSON;
+        break;
+    case O_FORMAT:
+        if (!strcmp(arg, "text"))
+            o->format = Q_OUT_TEXT;
+        else if (!strcmp(arg, "json"))
+            o->format = Q_OUT_JSON;
+        else if (!strcmp(arg, "ids"))
+            o->format = Q_OUT_IDS;
+        else if (!strcmp(arg, "tsv"))
+            o->format = Q_OUT_TSV;
+        else
+            return usage_error("--format is text, json, ids or tsv, not \"%s\"", arg);
+        break;
+    case O_ANY:
+        o->any = 1;
+        break;
+    case O_SINCE:
+        o->since = arg;
+        break;
+    case O_UNTIL:
+        o->until = arg;
+        break;
+    case O_SOURCE: {
+        const char **s = realloc(o->sources, (o->nsources + 1) * sizeof(*s));
+        if (!s)
+            return usage_error("%s", "out of memory");
+        o->sources = s;
+        o->sources[o->nsources++] = arg;
+        break;
+    }
+    case O_SORT:
+        if (!strcmp(arg, "relevance"))
+            o->sort = Q_SORT_RELEVANCE;
+        else if (!strcmp(arg, "date"))
+            o->sort = Q_SORT_DATE;
+        else
+            return usage_error("--sort is relevance or date, not \"%s\"", arg);
+        break;
+    case O_COUNT:
+        o->count = 1;
+        break;
+    case O_EXPLAIN:
+        o->explain = 1;
+        break;
+    case O_COLOR:
+        if (!strcmp(arg, "auto"))
+            o->color = -1;
+        else if (!strcmp(arg, "always"))
+            o->color = 1;
+        else if (!strcmp(arg, "never"))
+            o->color = 0;
+        else
+            return usage_error("--color is auto, always or never, not \"%s\"", arg);
+        break;
+    case O_HELP:
+        fputs(usage_text, stdout);
+        return EXIT_HITS;
+    }
+    return -1;
+}
+
+/* Options may come anywhere among the query words ("newsq nato --json"). Only known
+ * option names (--name, --name=value, -n N, -nN, -h) are options, so "-russia" stays a
+ * query word; after "--" everything is query. Returns -1 to go on, else an exit status. */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    char **words = calloc((size_t)argc + 1, sizeof(*words));
+    int nwords = 0, rc = -1, only_words = 0;
+    if (!words)
+        return usage_error("%s", "out of memory");
+    for (int i = 1; i < argc && rc < 0; i++) {
+        const char *a = argv[i], *val = NULL;
+        const struct opt_def *d = NULL;
+        if (only_words || a[0] != '-' || a[1] == '\0') {
+            words[nwords++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_words = 1;
+            continue;
+        }
+        if (a[1] == '-') {
+            size_t nlen = strcspn(a + 2, "=");
+            for (size_t k = 0; k < sizeof(opt_defs) / sizeof(opt_defs[0]); k++)
+                if (strlen(opt_defs[k].name) == nlen && !strncmp(opt_defs[k].name, a + 2, nlen))
+                    d = &opt_defs[k];
+            if (!d) {
+                rc = usage_error("unknown option %s", a);
+                break;
+            }
+            if (a[2 + nlen] == '=') {
+                if (!d->has_arg) {
+                    rc = usage_error("option --%s takes no value", d->name);
+                    break;
+                }
+                val = a + 3 + nlen;
+            }
+        } else if (a[1] == 'n' || a[1] == 'h') {
+            d = &opt_defs[a[1] == 'n' ? 1 : 14];
+            if (a[2])
+                val = a + 2;
+        } else {
+            words[nwords++] = argv[i]; /* "-russia": a negated query word */
+            continue;
+        }
+        if (d->has_arg && !val) {
+            if (i + 1 >= argc) {
+                rc = usage_error("option %s needs a value", a);
+                break;
+            }
+            val = argv[++i];
+        }
+        rc = apply_opt(o, d->id, val);
+    }
+    if (rc < 0 && nwords == 0)
+        rc = usage_error("%s", "no query given");
+    if (rc < 0 && !(o->query = join_args(words, nwords)))
+        rc = usage_error("%s", "out of memory");
+    free(words);
+    return rc;
+}
+
+/* --index, else $NEWSIDX_INDEX, else $XDG_DATA_HOME/newsidx, else ~/.local/share/newsidx.
+ * Writes into BUF; returns NULL when no location can be made. */
+static const char *index_dir(const struct opts *o, char *buf, size_t cap)
+{
+    const char *e;
+    if (o->index)
+        return o->index;
+    if ((e = getenv("NEWSIDX_INDEX")) && e[0])
+        return e;
+    if ((e = getenv("XDG_DATA_HOME")) && e[0]) {
+        snprintf(buf, cap, "%s/newsidx", e);
+        return buf;
+    }
+    if ((e = getenv("HOME")) && e[0]) {
+        snprintf(buf, cap, "%s/.local/share/newsidx", e);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Print "newsq: MSG", then the query and a caret under 1-based byte column COL (0: no
+ * caret). The caret counts characters, not bytes, so it lines up under UTF-8 text. */
+static void query_error(const char *query, const char *msg, size_t col)
+{
+    fprintf(stderr, "newsq: %s\n", msg);
+    if (col == 0)
+        return;
+    fprintf(stderr, "    %s\n    ", query);
+    for (size_t i = 0; i + 1 < col && query[i]; i++)
+        if (((unsigned char)query[i] & 0xC0) != 0x80)
+            fputc(query[i] == '\t' ? '\t' : ' ', stderr);
+    fputs("^\n", stderr);
+}
+
+/* Collects the distinct labels of the terms on a hit (and the explain rows). */
+struct hit_terms {
+    struct q_explain_term ex[256];
+    size_t nex;
+    const char *labels[256];
+    size_t nlabels;
+};
+
+static void on_term(void *ctx, const struct q_explain_term *t)
+{
+    struct hit_terms *h = ctx;
+    if (h->nex < sizeof(h->ex) / sizeof(h->ex[0]))
+        h->ex[h->nex++] = *t;
+    if (!t->w || !t->w->label)
+        return;
+    for (size_t i = 0; i < h->nlabels; i++)
+        if (!strcmp(h->labels[i], t->w->label))
+            return;
+    if (h->nlabels < sizeof(h->labels) / sizeof(h->labels[0]))
+        h->labels[h->nlabels++] = t->w->label;
+}
+
+struct session {
+    const struct opts *o;
+    struct fmt_snapshot *snap;
+    struct fmt_analyzer *an;
+    struct q_plan *plan;
+    struct hit_terms *ht; /* per-hit scratch (large, so on the heap) */
+    int color;
+};
+
+/* Fetch, snippet and print the hit H of rank RANK into OUT. */
+static int print_hit(struct session *s, const struct q_hit *h, size_t rank, struct fmt_buf *out,
+                     struct fmt_buf *scratch, struct fmt_err *err)
+{
+    struct hit_terms *ht = s->ht;
+    struct fmt_article a;
+    struct fmt_buf snip;
+    struct q_snip_opts so;
+    struct q_out_hit oh;
+    size_t seg, nsnip;
+    uint32_t doc;
+    double score;
+    int rc;
+    if (q_plan_locate(s->snap, h->doc, &seg, &doc) != FMT_OK)
+        return fmt_errorf(err, FMT_ECORRUPT, "hit %llu is outside the index",
+                          (unsigned long long)h->doc);
+    memset(ht, 0, sizeof(*ht));
+    rc = q_plan_explain(s->plan, h->doc, on_term, ht, &score, err);
+    if (rc != FMT_OK)
+        return rc == FMT_ENOTFOUND ? fmt_errorf(err, FMT_ECORRUPT, "hit vanished") : rc;
+    rc = fmt_seg_doc(fmt_snapshot_seg(s->snap, seg), doc, scratch, &a, err);
+    if (rc != FMT_OK)
+        return rc;
+    fmt_buf_init(&snip);
+    q_snip_opts_default(&so);
+    if (s->color && s->o->format == Q_OUT_TEXT) {
+        so.hl_on = "\033[1m";
+        so.hl_off = "\033[0m";
+    }
+    const struct q_snip_term *st = q_plan_snip_terms(s->plan, &nsnip);
+    if (s->o->format == Q_OUT_TEXT || s->o->format == Q_OUT_JSON)
+        rc = q_snippet(s->an, a.body, strlen(a.body), st, nsnip, &so, &snip, err);
+    if (rc == FMT_OK) {
+        oh.rank = rank;
+        oh.score = h->score;
+        oh.a = &a;
+        oh.snippet = (const char *)snip.p;
+        oh.snippet_len = snip.len;
+        oh.matches = ht->labels;
+        oh.nmatches = ht->nlabels;
+        oh.ex = s->o->explain ? ht->ex : NULL;
+        oh.nex = ht->nex;
+        rc = q_output_hit(out, s->o->format, &oh);
+        if (rc != FMT_OK)
+            rc = fmt_errorf(err, rc, "out of memory formatting a hit");
+    }
+    fmt_buf_release(&snip);
+    fmt_article_release(&a);
+    return rc;
+}
+
+static int write_out(struct fmt_buf *out)
+{
+    if (out->len && fwrite(out->p, 1, out->len, stdout) != out->len)
+        return -1;
+    out->len = 0;
+    return 0;
+}
+
+static int run_search(struct session *s, struct fmt_err *err)
+{
+    const struct opts *o = s->o;
+    struct q_topk topk;
+    struct fmt_buf out, scratch;
+    uint64_t count = 0;
+    int rc, status = EXIT_NOHITS;
+    if (o->count) {
+        rc = q_plan_search(s->plan, NULL, &count, err);
+        if (rc != FMT_OK) {
+            fprintf(stderr, "newsq: %s\n", err->msg);
+            return EXIT_INDEX;
+        }
+        printf("%llu\n", (unsigned long long)count);
+        return count ? EXIT_HITS : EXIT_NOHITS;
+    }
+    s->ht = calloc(1, sizeof(*s->ht));
+    if (!s->ht) {
+        fputs("newsq: out of memory\n", stderr);
+        return EXIT_INDEX;
+    }
+    rc = q_topk_init(&topk, o->offset + o->n, o->sort, err);
+    if (rc == FMT_OK)
+        rc = q_plan_search(s->plan, &topk, &count, err);
+    if (rc != FMT_OK) {
+        q_topk_release(&topk);
+        fprintf(stderr, "newsq: %s\n", err->msg);
+        return EXIT_INDEX;
+    }
+    const struct q_hit *hits = q_topk_finish(&topk);
+    fmt_buf_init(&out);
+    fmt_buf_init(&scratch);
+    for (size_t i = o->offset; i < topk.n; i++) {
+        rc = print_hit(s, &hits[i], i + 1, &out, &scratch, err);
+        if (rc != FMT_OK) {
+            fprintf(stderr, "newsq: %s\n", err->msg);
+            status = EXIT_INDEX;
+            break;
+        }
+        if (write_out(&out) != 0) {
+            fprintf(stderr, "newsq: writing output: %s\n", strerror(errno));
+            status = EXIT_IOERR;
+            break;
+        }
+        status = EXIT_HITS;
+    }
+    fmt_buf_release(&out);
+    fmt_buf_release(&scratch);
+    q_topk_release(&topk);
+    return status;
+}
+
+/* Parse and plan the query; on failure print the error and return the exit status. */
+static int prepare(struct session *s, struct q_arena *mem, struct q_plan_opts *po,
+                   struct fmt_err *err)
+{
+    const struct opts *o = s->o;
+    struct q_parse_opts qo = {o->any, (int64_t)time(NULL)};
+    struct q_node *root = NULL;
+    size_t col = 0;
+    int rc;
+    if (o->since && q_date_parse(o->since, qo.now, 0, &po->since, err) != FMT_OK)
+        return usage_error("--since: %s", err->msg);
+    if (o->until && q_date_parse(o->until, qo.now, 1, &po->until, err) != FMT_OK)
+        return usage_error("--until: %s", err->msg);
+    po->sources = o->sources;
+    po->nsources = o->nsources;
+    rc = q_parse(o->query, &qo, mem, &root, &col, err);
+    if (rc == FMT_OK)
+        rc = q_plan_new(&s->plan, root, s->snap, s->an, po, &col, err);
+    if (rc == FMT_EINVAL) {
+        query_error(o->query, err->msg, col);
+        return EXIT_USAGE;
+    }
+    if (rc != FMT_OK) {
+        fprintf(stderr, "newsq: %s\n", err->msg);
+        return EXIT_INDEX;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {NULL, 10, 0, Q_OUT_TEXT, 0, NULL, NULL, NULL, 0, Q_SORT_RELEVANCE,
+                     0, 0, -1, NULL};
+    struct session s = {&o, NULL, NULL, NULL, NULL, 0};
+    struct q_plan_opts po;
+    struct q_arena mem;
+    struct fmt_err err = {0, ""};
+    char dirbuf[4096];
+    const char *dir;
+    int status, rc;
+    q_arena_init(&mem);
+    q_plan_opts_default(&po);
+    status = parse_opts(argc, argv, &o);
+    if (status >= 0)
+        goto out;
+    dir = index_dir(&o, dirbuf, sizeof(dirbuf));
+    if (!dir) {
+        status = usage_error("%s", "no index location: use --index DIR or set NEWSIDX_INDEX");
+        goto out;
+    }
+    rc = fmt_snapshot_open(&s.snap, dir, &err);
+    if (rc == FMT_ENOTFOUND) {
+        fprintf(stderr, "newsq: no index at %s (run newsidx add first)\n", dir);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (rc != FMT_OK) {
+        fprintf(stderr, "newsq: %s\n", err.msg);
+        status = EXIT_INDEX;
+        goto out;
+    }
+    rc = fmt_analyzer_new(&s.an, fmt_snapshot_analyzer(s.snap), &err);
+    if (rc != FMT_OK) {
+        fprintf(stderr, "newsq: index analyzer: %s\n", err.msg);
+        status = EXIT_INDEX;
+        goto out;
+    }
+    if (o.color < 0) {
+        const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+        s.color = isatty(STDOUT_FILENO) && !(nc && nc[0]) && !(term && !strcmp(term, "dumb"));
+    } else {
+        s.color = o.color;
+    }
+    status = prepare(&s, &mem, &po, &err);
+    if (status < 0)
+        status = run_search(&s, &err);
+    if (status != EXIT_IOERR && (fflush(stdout) != 0 || ferror(stdout))) {
+        fprintf(stderr, "newsq: writing output: %s\n", strerror(errno));
+        status = EXIT_IOERR;
+    }
+out:
+    free(s.ht);
+    q_plan_free(s.plan);
+    q_arena_release(&mem);
+    fmt_analyzer_free(s.an);
+    fmt_snapshot_close(s.snap);
+    free(o.sources);
+    free(o.query);
+    return status;
+}
