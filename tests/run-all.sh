@@ -43,6 +43,17 @@ run_suite() {
     rm -f "$out"
 }
 
+# corpus tests read Reuters as JSON Lines; make it once per build when the corpora exist
+reuters=../shared/corpora/reuters21578
+if [ -d "$reuters" ] && [ -x build/reuters2jsonl ]; then
+    mkdir -p build/corpus
+    if [ ! -s build/corpus/reuters.jsonl ]; then
+        build/reuters2jsonl "$reuters"/reut2-*.sgm > build/corpus/reuters.jsonl.tmp 2>/dev/null &&
+            mv build/corpus/reuters.jsonl.tmp build/corpus/reuters.jsonl
+    fi
+    export NEWSIDX_REUTERS_JSONL="$PWD/build/corpus/reuters.jsonl"
+fi
+
 for t in build/asan/tests/*/test_*; do
     [ -x "$t" ] || continue
     run_suite "${t#build/asan/}" "$t"
