@@ -221,8 +221,8 @@ static int apply_opt(struct opts *o, enum opt_id id, const char *arg)
 }
 
 /* Options may come anywhere among the query words ("newsq nato --json"). Only known
- * option names (--name, --name=value, -n N, -nN, -h) are options, so "-russia" stays a
- * query word; after "--" everything is query. Returns -1 to go on, else an exit status. */
+ * option names (--name, --name=value, -n N, -nN with digits, -h) are options, so
+ * "-russia" and "-nato" stay query words; after "--" everything is query. Returns -1 to go on, else an exit status. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     char **words = calloc((size_t)argc + 1, sizeof(*words));
@@ -256,8 +256,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 }
                 val = a + 3 + nlen;
             }
-        } else if (a[1] == 'n' || a[1] == 'h') {
-            d = &opt_defs[a[1] == 'n' ? 1 : 14];
+        } else if (!strcmp(a, "-h")) {
+            d = &opt_defs[14];
+        } else if (a[1] == 'n' && strspn(a + 2, "0123456789") == strlen(a + 2)) {
+            d = &opt_defs[1]; /* -n N or -nN; "-nato" is a negated word */
             if (a[2])
                 val = a + 2;
         } else {
