@@ -275,9 +275,9 @@ static int jsonl_line(struct walk *w, struct src *s, size_t lineno, const char *
 static int read_jsonl(struct walk *w, struct src *s)
 {
     struct lines lr = {.s = s, .max_line = w->o->max_line};
-    const char *p;
-    size_t len;
-    uint64_t off;
+    const char *p = NULL;
+    size_t len = 0;
+    uint64_t off = 0;
     int records = 0, rc;
 
     for (;;) {
