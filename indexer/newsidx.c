@@ -128,7 +128,8 @@ static int parse_double(const char *s, double *out)
     return errno || end == s || *end || *out < 0 ? -1 : 0;
 }
 
-static int cmd_add(const char *dir, int argc, char **argv)
+/* add and rebuild: REBUILD = 1 builds a new generation that replaces the index. */
+static int ingest(const char *dir, int argc, char **argv, int rebuild)
 {
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -189,7 +190,11 @@ static int cmd_add(const char *dir, int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return usage("add needs at least one PATH (or - for stdin)");
+        return usage(rebuild ? "rebuild needs at least one PATH (or - for stdin)"
+                             : "add needs at least one PATH (or - for stdin)");
+    if (rebuild && c.commit_every)
+        return usage("rebuild commits once, at the end: --commit-every is for add");
+    wo.rebuild = rebuild;
     rc = idx_writer_open(&c.w, dir, &wo, &c.err);
     if (rc != FMT_OK)
         return fail(rc, &c.err);
@@ -199,6 +204,11 @@ static int cmd_add(const char *dir, int argc, char **argv)
             on_skip(&c, argv[i], 0, c.err.msg);
             rc = FMT_OK;
         }
+    }
+    if (rc == FMT_OK && rebuild && idx_writer_counts(c.w)->added == 0) {
+        fprintf(stderr, "newsidx: rebuild read no articles; the index is unchanged\n");
+        idx_writer_close(c.w);
+        return EXIT_SKIPPED;
     }
     if (rc == FMT_OK)
         rc = idx_writer_commit(c.w, &c.err);
@@ -213,6 +223,45 @@ static int cmd_add(const char *dir, int argc, char **argv)
     if (rc != FMT_OK)
         return fail(rc, &c.err);
     return c.skipped ? EXIT_SKIPPED : EXIT_OK;
+}
+
+static int cmd_compact(const char *dir, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"mem-budget", required_argument, NULL, 'm'},
+        {"wait", required_argument, NULL, 'W'},
+        {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    struct idx_writer_opts wo;
+    struct idx_writer *w;
+    struct fmt_err err = {0, ""};
+    int opt, rc, verbose = 0;
+    double d;
+
+    idx_writer_opts_default(&wo);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+        if (opt == 'm' && !parse_double(optarg, &d) && d >= 1)
+            wo.mem_budget = (size_t)(d * 1024 * 1024);
+        else if (opt == 'W' && !parse_double(optarg, &wo.wait_seconds))
+            ;
+        else if (opt == 'v')
+            verbose = 1;
+        else
+            return usage(NULL);
+    }
+    if (optind < argc)
+        return usage("compact takes no arguments");
+    rc = idx_writer_open(&w, dir, &wo, &err);
+    if (rc != FMT_OK)
+        return fail(rc, &err);
+    rc = idx_writer_compact(w, &err);
+    if (rc == FMT_OK && (verbose || isatty(2)))
+        fprintf(stderr, "newsidx: compacted into %zu segment(s), %" PRIu64 " articles\n",
+                idx_writer_nsegs(w), idx_writer_counts(w)->merged_docs);
+    idx_writer_close(w);
+    return rc == FMT_OK ? EXIT_OK : fail(rc, &err);
 }
 
 /* ---- rm ----------------------------------------------------------------------------- */
@@ -482,7 +531,11 @@ int main(int argc, char **argv)
     argc -= optind;
     argv += optind;
     if (!strcmp(cmd, "add"))
-        return cmd_add(dir, argc, argv);
+        return ingest(dir, argc, argv, 0);
+    if (!strcmp(cmd, "rebuild"))
+        return ingest(dir, argc, argv, 1);
+    if (!strcmp(cmd, "compact"))
+        return cmd_compact(dir, argc, argv);
     if (!strcmp(cmd, "rm"))
         return cmd_rm(dir, argc, argv);
     if (!strcmp(cmd, "stats"))

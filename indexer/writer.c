@@ -16,6 +16,18 @@
  * bitmap, or in the builder's pending deletions) and adds the new one. An article whose
  * hash matches a live article under another id is skipped as a duplicate unless
  * keep_duplicates is set.
+ *
+ * Merges and rebuilds
+ * -------------------
+ * After flushing the builder, a commit runs the tiered merge policy of merge.c: runs of
+ * adjacent segments are rewritten into new segment files (new ids, same place in the
+ * segment order) before the manifest is written, so one rename publishes the new
+ * articles and the merged segments together; the merged inputs are removed with the other
+ * files the new manifest no longer names. A writer opened with opts.rebuild starts with
+ * no segments: it builds a whole new generation beside the old one, which keeps serving,
+ * and its first commit names only the new segments (and records last-rebuild). A failed
+ * commit leaves the writer broken: every later call returns the first error, and the
+ * files it wrote are leftovers for the next open.
  */
 #include "writer.h"
 
@@ -32,6 +44,7 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "merge.h"
 #include "segment.h"
 
 /* A segment the writer knows: committed (in the manifest) or flushed since open. */
@@ -59,6 +72,7 @@ struct idx_writer {
     uint32_t next_seg;
     uint64_t dups_pending;
     int manifest_ok;                 /* m was read (or is new): leftovers may be judged */
+    int broken;                      /* first error of a failed commit, sticky; 0 none */
     struct idx_writer_counts counts;
 };
 
@@ -66,6 +80,7 @@ void idx_writer_opts_default(struct idx_writer_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->mem_budget = IDX_DEFAULT_BUDGET;
+    o->merge_factor = IDX_DEFAULT_MERGE_FACTOR;
     fmt_analyzer_cfg_default(&o->analyzer);
 }
 
@@ -210,6 +225,24 @@ static int load_committed(struct idx_writer *w, struct fmt_err *err)
     return FMT_OK;
 }
 
+/* Highest segment id among DIR's seg-* files (0 when none), so that a rebuild over a
+ * damaged manifest never reuses a file name. */
+static uint32_t max_seg_id(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    uint32_t max = 0;
+    unsigned id;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)))
+        if (sscanf(e->d_name, "seg-%6u.", &id) == 1 && id > max)
+            max = id;
+    closedir(d);
+    return max;
+}
+
 static int same_analyzer(const struct fmt_analyzer_cfg *a, const struct fmt_analyzer_cfg *b)
 {
     return !strcmp(a->language, b->language) && a->fold_diacritics == b->fold_diacritics;
@@ -237,25 +270,31 @@ int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_w
     if ((rc = lock_index(w, err)) != FMT_OK)
         goto fail;
     rc = fmt_manifest_read(dir, &w->m, err);
-    if (rc == FMT_ENOTFOUND) {
+    w->manifest_ok = rc == FMT_OK || rc == FMT_ENOTFOUND;
+    if (rc == FMT_ENOTFOUND || (rc == FMT_ECORRUPT && o->rebuild)) {
+        /* a new index, or a rebuild replacing a damaged one: damaged files stay until the
+         * rebuild commits (manifest_ok is 0, so nothing is judged a leftover before) */
         fmt_manifest_init(&w->m);
         w->m.analyzer = o->analyzer;
-        w->m.next_seg = 1;
+        w->m.next_seg = max_seg_id(dir) + 1;
         rc = FMT_OK;
     } else if (rc == FMT_OK && o->analyzer_given && !same_analyzer(&w->m.analyzer, &o->analyzer)) {
-        rc = fmt_errorf(err, FMT_EINVAL,
-                        "%s: index was built with analyzer \"%s\" (diacritics %d); "
-                        "run `newsidx rebuild` to change it",
-                        dir, w->m.analyzer.language, w->m.analyzer.fold_diacritics);
+        if (o->rebuild)
+            w->m.analyzer = o->analyzer; /* a rebuild is how the analyzer changes */
+        else
+            rc = fmt_errorf(err, FMT_EINVAL,
+                            "%s: index was built with analyzer \"%s\" (diacritics %d); "
+                            "run `newsidx rebuild` to change it",
+                            dir, w->m.analyzer.language, w->m.analyzer.fold_diacritics);
     }
     if (rc != FMT_OK)
         goto fail;
-    w->manifest_ok = 1;
-    remove_leftovers(w);
+    if (w->manifest_ok)
+        remove_leftovers(w);
     w->next_seg = w->m.next_seg;
     if ((rc = fmt_analyzer_new(&w->an, &w->m.analyzer, err)) != FMT_OK)
         goto fail;
-    if ((rc = load_committed(w, err)) != FMT_OK)
+    if (!o->rebuild && (rc = load_committed(w, err)) != FMT_OK)
         goto fail;
     if ((rc = fmt_seg_builder_new(&w->b, w->an, err)) != FMT_OK)
         goto fail;
@@ -417,6 +456,8 @@ int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_a
     uint32_t doc, newdoc;
     int rc, have_id;
 
+    if (w->broken)
+        return fmt_errorf(err, w->broken, "%s: writer failed earlier", w->dir);
     for (int k = 0; k < 8; k++)
         hkey[k] = (uint8_t)(hash >> (8 * k));
     have_id = find_live(w, FMT_NS_ID, a->id, strlen(a->id), &seg, &doc, err, &rc);
@@ -453,6 +494,9 @@ int idx_writer_delete(struct idx_writer *w, const char *id, int *found, struct f
     uint32_t doc;
     int rc;
 
+    *found = 0;
+    if (w->broken)
+        return fmt_errorf(err, w->broken, "%s: writer failed earlier", w->dir);
     *found = find_live(w, FMT_NS_ID, id, strlen(id), &seg, &doc, err, &rc);
     if (rc != FMT_OK || !*found)
         return rc;
@@ -460,21 +504,146 @@ int idx_writer_delete(struct idx_writer *w, const char *id, int *found, struct f
     return delete_at(w, seg, doc) == FMT_OK ? FMT_OK : fmt_errorf(err, FMT_ENOMEM, "out of memory");
 }
 
-int idx_writer_commit(struct idx_writer *w, struct fmt_err *err)
+/* ---- merging ------------------------------------------------------------------------ */
+
+/* Output segments of one merge, in order. */
+struct merge_out {
+    struct idx_writer *w;
+    struct wseg *segs;
+    size_t n, cap;
+};
+
+static int emit_seg(void *ctx, struct fmt_seg_builder *b, struct fmt_err *err)
+{
+    struct merge_out *mo = ctx;
+    uint32_t id = mo->w->next_seg;
+    char path[4096];
+    struct wseg *s;
+    int rc;
+
+    if (mo->n == mo->cap) {
+        size_t cap = mo->cap ? mo->cap * 2 : 4;
+        s = realloc(mo->segs, cap * sizeof(*s));
+        if (!s)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        mo->segs = s;
+        mo->cap = cap;
+    }
+    fmt_seg_filename(mo->w->dir, id, path, sizeof(path));
+    rc = fmt_seg_builder_write(b, path, err);
+    if (rc != FMT_OK)
+        return rc;
+    mo->w->next_seg++;
+    s = &mo->segs[mo->n];
+    memset(s, 0, sizeof(*s));
+    s->id = id;
+    s->ndocs = fmt_seg_builder_ndocs(b);
+    rc = fmt_seg_open(&s->seg, path, err);
+    if (rc == FMT_OK)
+        mo->n++;
+    return rc;
+}
+
+/* Replace segs[start, end) by their merge (zero or more new segments at the same place).
+ * *PROGRESS = 1 when the segment count went down. */
+static int merge_range(struct idx_writer *w, size_t start, size_t end, int *progress,
+                       struct fmt_err *err)
+{
+    size_t nin = end - start, need;
+    struct idx_merge_input *in = calloc(nin ? nin : 1, sizeof(*in));
+    struct merge_out mo = {w, NULL, 0, 0};
+    uint64_t copied;
+    int rc;
+
+    *progress = 0;
+    if (!in)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nin; i++) {
+        in[i].seg = w->segs[start + i].seg;
+        in[i].deleted = w->segs[start + i].ndeleted ? w->segs[start + i].deleted : NULL;
+    }
+    rc = idx_merge_copy(in, nin, w->an, w->opts.mem_budget, emit_seg, &mo, &copied, err);
+    free(in);
+    need = w->nsegs - nin + mo.n;
+    if (rc == FMT_OK && need > w->segs_cap) {
+        struct wseg *s = realloc(w->segs, need * sizeof(*s));
+        if (!s)
+            rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        else {
+            w->segs = s;
+            w->segs_cap = need;
+        }
+    }
+    if (rc != FMT_OK) { /* the files written are unreferenced: removed as leftovers */
+        for (size_t i = 0; i < mo.n; i++)
+            fmt_seg_close(mo.segs[i].seg);
+        free(mo.segs);
+        return rc;
+    }
+    for (size_t i = start; i < end; i++) {
+        fmt_seg_close(w->segs[i].seg);
+        free(w->segs[i].deleted);
+    }
+    memmove(&w->segs[start + mo.n], &w->segs[end], (w->nsegs - end) * sizeof(*w->segs));
+    if (mo.n)
+        memcpy(&w->segs[start], mo.segs, mo.n * sizeof(*w->segs));
+    w->nsegs = need;
+    free(mo.segs);
+    *progress = mo.n < nin;
+    w->counts.merges++;
+    w->counts.merged_docs += copied;
+    return FMT_OK;
+}
+
+/* Run the tiered policy (merge.c) until it has nothing to do or stops making progress
+ * (a merge whose output the memory budget split into as many segments as it read). */
+static int merge_by_policy(struct idx_writer *w, struct fmt_err *err)
+{
+    uint64_t *live = NULL;
+    size_t start, end;
+    int rc = FMT_OK, progress = 1;
+
+    while (rc == FMT_OK && progress) {
+        uint64_t *l = realloc(live, (w->nsegs ? w->nsegs : 1) * sizeof(*l));
+        if (!l) {
+            rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
+            break;
+        }
+        live = l;
+        for (size_t i = 0; i < w->nsegs; i++)
+            live[i] = w->segs[i].ndocs - w->segs[i].ndeleted;
+        if (!idx_merge_pick(live, w->nsegs, w->opts.merge_factor, &start, &end))
+            break;
+        rc = merge_range(w, start, end, &progress, err);
+    }
+    free(live);
+    return rc;
+}
+
+/* Commit after optionally running the merge policy (POLICY = 0 for compact, whose merge
+ * is already done). */
+static int commit(struct idx_writer *w, int policy, struct fmt_err *err)
 {
     struct fmt_manifest next;
     uint64_t gen = w->m.generation + 1;
     char path[4096];
-    int rc = flush_builder(w, err);
+    int rc;
 
-    if (rc != FMT_OK)
+    if (w->broken)
+        return fmt_errorf(err, w->broken, "%s: writer failed earlier", w->dir);
+    rc = flush_builder(w, err);
+    if (rc == FMT_OK && policy)
+        rc = merge_by_policy(w, err);
+    if (rc != FMT_OK) {
+        w->broken = rc;
         return rc;
+    }
     fmt_manifest_init(&next);
     next.generation = gen;
     next.analyzer = w->m.analyzer;
     next.next_seg = w->next_seg;
     next.last_commit = (int64_t)time(NULL);
-    next.last_rebuild = w->m.last_rebuild;
+    next.last_rebuild = w->opts.rebuild ? next.last_commit : w->m.last_rebuild;
     next.dups_skipped = w->m.dups_skipped + w->dups_pending;
     for (size_t i = 0; i < w->nsegs && rc == FMT_OK; i++) {
         struct wseg *s = &w->segs[i];
@@ -493,6 +662,7 @@ int idx_writer_commit(struct idx_writer *w, struct fmt_err *err)
         rc = fmt_manifest_write(w->dir, &next, err);
     if (rc != FMT_OK) {
         fmt_manifest_release(&next);
+        w->broken = rc;
         return rc;
     }
     /* committed: adopt the new manifest, forget dropped segments, remove old files */
@@ -517,6 +687,36 @@ int idx_writer_commit(struct idx_writer *w, struct fmt_err *err)
     }
     w->ncommitted_segs = w->nsegs;
     w->dups_pending = 0;
+    w->opts.rebuild = 0;
+    w->manifest_ok = 1;
     remove_leftovers(w);
     return FMT_OK;
+}
+
+int idx_writer_commit(struct idx_writer *w, struct fmt_err *err)
+{
+    return commit(w, 1, err);
+}
+
+int idx_writer_compact(struct idx_writer *w, struct fmt_err *err)
+{
+    int rc, progress, need = 0;
+
+    if (w->broken)
+        return fmt_errorf(err, w->broken, "%s: writer failed earlier", w->dir);
+    rc = flush_builder(w, err);
+    for (size_t i = 0; i < w->nsegs; i++)
+        need |= w->segs[i].ndeleted > 0;
+    if (rc == FMT_OK && (need || w->nsegs > 1))
+        rc = merge_range(w, 0, w->nsegs, &progress, err);
+    if (rc != FMT_OK) {
+        w->broken = rc;
+        return rc;
+    }
+    return commit(w, 0, err);
+}
+
+size_t idx_writer_nsegs(const struct idx_writer *w)
+{
+    return w->nsegs;
 }

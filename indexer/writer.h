@@ -12,6 +12,7 @@
 #include "err.h"
 
 #define IDX_DEFAULT_BUDGET ((size_t)256 << 20)
+#define IDX_DEFAULT_MERGE_FACTOR 10u
 
 struct idx_writer_opts {
     size_t mem_budget;                /* flush the builder past this many bytes */
@@ -19,6 +20,12 @@ struct idx_writer_opts {
     struct fmt_analyzer_cfg analyzer; /* used only when creating a new index */
     int analyzer_given;               /* 1: refuse to open an index with other settings */
     int keep_duplicates;              /* 1: index identical title+body under other ids */
+    unsigned merge_factor;            /* tiered merges at commit (merge.c); < 2 disables */
+    int rebuild;                      /* 1: start a new generation: the committed segments
+                                         are ignored (they keep serving readers) and the
+                                         first commit replaces them all, recording the
+                                         rebuild time; with analyzer_given the analyzer
+                                         may change */
 };
 
 void idx_writer_opts_default(struct idx_writer_opts *o);
@@ -28,6 +35,8 @@ enum idx_add_outcome { IDX_ADDED, IDX_REPLACED, IDX_DUPLICATE };
 /* Writer totals since open. */
 struct idx_writer_counts {
     uint64_t added, replaced, duplicates, deleted;
+    uint64_t merges;        /* merges run (policy or compact) */
+    uint64_t merged_docs;   /* live articles rewritten by them */
 };
 
 struct idx_writer; /* defined in writer.c */
@@ -46,6 +55,12 @@ int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_a
 int idx_writer_delete(struct idx_writer *w, const char *id, int *found, struct fmt_err *err);
 /* Make everything added or deleted so far durable and visible (a new manifest). */
 int idx_writer_commit(struct idx_writer *w, struct fmt_err *err);
+/* Merge every segment into one (several when the memory budget is passed), dropping
+ * deleted articles, and commit. Query results are unchanged. FMT_OK, FMT_EIO, FMT_ENOMEM,
+ * FMT_ECORRUPT. */
+int idx_writer_compact(struct idx_writer *w, struct fmt_err *err);
+/* Segments the writer holds now (committed, flushed or merged). */
+size_t idx_writer_nsegs(const struct idx_writer *w);
 /* Release the lock. Uncommitted work is dropped (its files are removed now or at the next
  * open). Accepts NULL. */
 void idx_writer_close(struct idx_writer *w);
