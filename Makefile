@@ -35,43 +35,52 @@ TESTS    = $(TEST_SRC:%.c=build/asan/%)
 
 all: build/newsidx build/newsq $(TOOLS)
 
+V ?= 0
+Q = $(if $(filter 1,$(V)),,@)
+
 build/rel/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(REL_CFLAGS) -c $< -o $@
 
 build/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC-ASAN $<")
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 build/librel.a: $(REL_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 build/libasan.a: $(TEST_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 build/newsidx: build/rel/indexer/newsidx.o build/librel.a
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
 build/newsq: build/rel/query/newsq.o build/librel.a
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
 build/%: build/rel/tools/%.o build/librel.a
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/newsidx: build/asan/indexer/newsidx.o build/libasan.a
-	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/newsq: build/asan/query/newsq.o build/libasan.a
-	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/tests/%: tests/%.c build/libasan.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -Itests -o $@ $< build/libasan.a $(LIBS) -lcmocka
+	@$(if $(Q),echo "  TEST    $<")
+	$(Q)$(CC) $(TEST_CFLAGS) -Itests -o $@ $< build/libasan.a $(LIBS) -lcmocka
 
 build/asan/tools/%: build/asan/tools/%.o build/libasan.a
-	$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(LIBS)
 
 test-build: build/asan/newsidx build/asan/newsq $(TESTS) $(TOOLS) \
             $(TOOL_SRC:tools/%.c=build/asan/tools/%)
