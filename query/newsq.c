@@ -15,6 +15,7 @@
 #include "err.h"
 #include "output.h"
 #include "parse.h"
+#include "paths.h"
 #include "plan.h"
 #include "snapshot.h"
 #include "snippet.h"
@@ -65,9 +66,9 @@ static const char usage_text[] =
     "Exit status:\n"
     "  0  at least one hit printed (--count: at least one match)\n"
     "  1  nothing found (or --offset past the last hit)\n"
-    "  2  usage or query error (the message points at the column), or no index at the\n"
-    "     given location (run newsidx add first)\n"
-    "  3  the index is damaged or unreadable\n"
+    "  2  usage or query error (the message points at the column)\n"
+    "  3  no index at the location (run newsidx add first), or the index is damaged or\n"
+    "     unreadable\n"
     " 74  writing the output failed\n";
 
 struct opts {
@@ -287,20 +288,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
  * Writes into BUF; returns NULL when no location can be made. */
 static const char *index_dir(const struct opts *o, char *buf, size_t cap)
 {
-    const char *e;
-    if (o->index)
-        return o->index;
-    if ((e = getenv("NEWSIDX_INDEX")) && e[0])
-        return e;
-    if ((e = getenv("XDG_DATA_HOME")) && e[0]) {
-        snprintf(buf, cap, "%s/newsidx", e);
-        return buf;
-    }
-    if ((e = getenv("HOME")) && e[0]) {
-        snprintf(buf, cap, "%s/.local/share/newsidx", e);
-        return buf;
-    }
-    return NULL;
+    return fmt_index_dir(o->index, NULL, buf, cap, NULL) == FMT_OK ? buf : NULL;
 }
 
 /* Print "newsq: MSG", then the query and a caret under 1-based byte column COL (0: no
@@ -512,7 +500,7 @@ int main(int argc, char **argv)
     rc = fmt_snapshot_open(&s.snap, dir, &err);
     if (rc == FMT_ENOTFOUND) {
         fprintf(stderr, "newsq: no index at %s (run newsidx add first)\n", dir);
-        status = EXIT_USAGE;
+        status = EXIT_INDEX;
         goto out;
     }
     if (rc != FMT_OK) {

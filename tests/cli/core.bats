@@ -129,6 +129,8 @@ articles() {
     run "$BIN/newsidx" --index "$T/nothing" stats
     [ "$status" -eq 3 ]
     [[ "$output" == *"no index"* ]]
+    run "$BIN/newsq" --index "$T/nothing" nato
+    [ "$status" -eq 3 ]
 }
 
 @test "phrases do not match across the title and body boundary" {
