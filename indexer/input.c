@@ -582,6 +582,24 @@ static int add_entry(struct walk *w, const char *path, int top)
     return add_file(w, path, top ? path : path + w->root_len, top);
 }
 
+/* Ids of files under a directory root start at the root's last component, so that
+ * `add bbc/business bbc/tech` gives "business/001.txt" and "tech/001.txt" rather than two
+ * "001.txt"; a root named "." or ".." (or "/") gives ids relative to the root itself. */
+static size_t root_id_start(const char *path, size_t plen)
+{
+    size_t end = plen, start;
+
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    if (end == start || (end - start == 1 && path[start] == '.') ||
+        (end - start == 2 && path[start] == '.' && path[start + 1] == '.'))
+        return plen + (plen > 0 && path[plen - 1] != '/');
+    return start;
+}
+
 int idx_input_add_path(const char *path, const struct idx_input_opts *opts,
                        idx_article_fn on_article, idx_skip_fn on_skip, void *ctx,
                        struct fmt_err *err)
@@ -594,6 +612,6 @@ int idx_input_add_path(const char *path, const struct idx_input_opts *opts,
         struct src s = {.fd = STDIN_FILENO, .name = "stdin", .relid = "stdin"};
         return add_fd(&w, &s, NULL);
     }
-    w.root_len = plen + (plen > 0 && path[plen - 1] != '/');
+    w.root_len = root_id_start(path, plen);
     return add_entry(&w, path, 1);
 }

@@ -2,8 +2,10 @@
  * format, rejects bad input with a reason, and hands parsed articles to a callback.
  *
  * Rules (docs/INPUT.md has the user-facing version):
- *   id         the record's id, else its url, else the path relative to the root given to
- *              idx_input_add_path (a file argument: its path as given; "-": "stdin"); JSON
+ *   id         the record's id, else its url, else the path inside the root given to
+ *              idx_input_add_path starting with the root's last component ("bbc/business"
+ *              gives "business/001.txt"; a root "." or "..": relative to itself; a file
+ *              argument: its path as given; "-": "stdin"); JSON
  *              Lines records without id and url get "<relpath>:<line>" ("stdin:<line>").
  *   timestamp  the record's date, else opts.timestamp, else for saved pages and
  *              front-matter files the file's mtime (not for a pipe on stdin), else

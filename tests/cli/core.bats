@@ -27,7 +27,7 @@ articles() {
     [ "$(articles)" -eq 12 ]
     run newsq -n 1 --format ids "NATO Ukraine"
     [ "$status" -eq 0 ]
-    [ "$output" = "nato-ministers-ukraine-membership.txt" ]
+    [ "$output" = "samples/nato-ministers-ukraine-membership.txt" ]
 }
 
 @test "the saved page sample keeps teasers out of the body" {

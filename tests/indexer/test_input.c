@@ -78,6 +78,16 @@ struct tree {
     char path[600];
 };
 
+/* Id of a file REL under the tree root: ids start at the root's last component. */
+static void assert_rel_id(const struct tree *t, const char *id, const char *rel)
+{
+    char want[700];
+    const char *base = strrchr(t->root, '/');
+
+    snprintf(want, sizeof(want), "%s/%s", base ? base + 1 : t->root, rel);
+    assert_string_equal(id, want);
+}
+
 static int setup(void **state)
 {
     struct tree *t = calloc(1, sizeof(*t));
@@ -187,16 +197,16 @@ static void test_input_walks_directories_in_sorted_order_skipping_dotfiles(void 
     assert_int_equal(add(t, NULL, NULL, &s), FMT_OK);
     assert_int_equal(s.nskip, 0);
     assert_int_equal(s.n, 6);
-    assert_string_equal(s.a[0].id, "A.txt");
-    assert_string_equal(s.a[1].id, "a/c.jsonl:1");
+    assert_rel_id(t, s.a[0].id, "A.txt");
+    assert_rel_id(t, s.a[1].id, "a/c.jsonl:1");
     assert_string_equal(s.a[1].title, "C1");
     assert_string_equal(s.a[2].id, "c-two");
-    assert_string_equal(s.a[3].id, "a/inner/d.txt");
-    assert_string_equal(s.a[4].id, "a/z.md");
+    assert_rel_id(t, s.a[3].id, "a/inner/d.txt");
+    assert_rel_id(t, s.a[4].id, "a/z.md");
     assert_string_equal(s.a[4].title, "Z");
-    assert_string_equal(s.a[5].id, "b.txt");
+    assert_rel_id(t, s.a[5].id, "b.txt");
     seen_release(&s);
-    /* a trailing slash on the root gives the same relative ids */
+    /* a trailing slash on the root gives the same ids, starting at the root's name */
     snprintf(t->path, sizeof(t->path), "%s/a/", t->root);
     {
         struct idx_input_opts o;
@@ -205,8 +215,8 @@ static void test_input_walks_directories_in_sorted_order_skipping_dotfiles(void 
         assert_int_equal(idx_input_add_path(t->path, &o, on_article, on_skip, &s, &err), FMT_OK);
     }
     assert_int_equal(s.n, 4);
-    assert_string_equal(s.a[0].id, "c.jsonl:1");
-    assert_string_equal(s.a[3].id, "z.md");
+    assert_string_equal(s.a[0].id, "a/c.jsonl:1");
+    assert_string_equal(s.a[3].id, "a/z.md");
     seen_release(&s);
 }
 
@@ -235,7 +245,7 @@ static void test_input_id_prefers_record_id_then_url(void **state)
     assert_int_equal(s.n, 4);
     assert_string_equal(s.a[0].id, "given");
     assert_string_equal(s.a[1].id, "https://e.org/only-url");
-    assert_string_equal(s.a[2].id, "r.jsonl:3");
+    assert_rel_id(t, s.a[2].id, "r.jsonl:3");
     assert_string_equal(s.a[3].id, "https://e.org/md");
     seen_release(&s);
 }
@@ -313,7 +323,7 @@ static void test_input_detects_format_by_extension_and_content(void **state)
     assert_int_equal(s.n, 6);
     assert_string_equal(s.a[0].title, "Front matter in a .txt");
     assert_string_equal(s.a[1].title, "JSON in a .txt");
-    assert_string_equal(s.a[1].id, "b.txt:1");
+    assert_rel_id(t, s.a[1].id, "b.txt:1");
     assert_string_equal(s.a[2].title, "ndjson");
     assert_string_equal(s.a[3].title, "Heading title");
     assert_string_equal(s.a[4].title, "json");
@@ -424,7 +434,7 @@ static void test_input_invalid_utf8_reports_file_line_and_byte(void **state)
     assert_int_equal(s.n, 2);
     assert_string_equal(s.a[0].title, "ok 1");
     assert_string_equal(s.a[1].title, "ok 3");
-    assert_string_equal(s.a[1].id, "bad.jsonl:3");
+    assert_rel_id(t, s.a[1].id, "bad.jsonl:3");
     assert_int_equal(s.nskip, 3);
     assert_string_equal(s.skip_file[0], at(t, "bad.jsonl"));
     assert_int_equal(s.skip_line[0], 2);
@@ -501,7 +511,7 @@ static void test_input_line_longer_than_max_line_is_skipped(void **state)
     assert_int_equal(s.n, 2);
     assert_string_equal(s.a[0].title, "short");
     assert_string_equal(s.a[1].title, "end");
-    assert_string_equal(s.a[1].id, "long.jsonl:3");
+    assert_rel_id(t, s.a[1].id, "long.jsonl:3");
     assert_int_equal(s.nskip, 2);
     assert_int_equal(s.skip_line[0], 2);
     assert_string_equal(s.skip_reason[0], "line longer than 100 bytes");
@@ -611,7 +621,7 @@ static void test_input_special_files_and_directory_cycles_are_skipped(void **sta
     assert_int_equal(symlink("/nonexistent/x", at(t, "d/dangling")), 0);
     assert_int_equal(add(t, NULL, NULL, &s), FMT_OK);
     assert_int_equal(s.n, 1);
-    assert_string_equal(s.a[0].id, "d/a.txt");
+    assert_rel_id(t, s.a[0].id, "d/a.txt");
     assert_int_equal(s.nskip, 3);
     assert_string_equal(s.skip_file[0], at(t, "d/dangling"));
     assert_true(strncmp(s.skip_reason[0], "cannot read: ", 13) == 0);
@@ -644,7 +654,7 @@ static int check_sample(void *ctx, struct fmt_article *a)
     struct sample_check *c = ctx;
 
     c->n++;
-    if (strcmp(a->id, "nato-ministers-ukraine-membership.txt") == 0)
+    if (strcmp(a->id, "samples/nato-ministers-ukraine-membership.txt") == 0)
         c->nato_page_ok = strcmp(a->source, "Northgate Herald") == 0 &&
                           !strstr(a->body, "nflation") && !strstr(a->body, "bakery") &&
                           strstr(a->body, "summit in July.") != NULL;
