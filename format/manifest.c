@@ -181,8 +181,15 @@ int fmt_manifest_read(const char *dir, struct fmt_manifest *m, struct fmt_err *e
     while (crc_at > 0 && b.p[crc_at - 1] != '\n')
         crc_at--;
     {
+        /* exactly "crc " + 8 lowercase hex digits + "\n" ends the file: any flipped or
+         * missing byte after the checksummed part is damage too */
+        static const char hex[] = "0123456789abcdef";
         unsigned long crc;
-        if (sscanf((char *)b.p + crc_at, "crc %8lx", &crc) != 1 ||
+        int shape = b.len - crc_at == 13 && !memcmp(b.p + crc_at, "crc ", 4) &&
+                    b.p[b.len - 1] == '\n';
+        for (size_t k = crc_at + 4; shape && k < crc_at + 12; k++)
+            shape = b.p[k] && strchr(hex, b.p[k]) != NULL;
+        if (!shape || sscanf((char *)b.p + crc_at, "crc %8lx", &crc) != 1 ||
             crc != fmt_crc32(0, b.p, crc_at)) {
             rc = fmt_errorf(err, FMT_ECORRUPT, "%s: checksum mismatch", path);
             goto out;
@@ -194,7 +201,10 @@ int fmt_manifest_read(const char *dir, struct fmt_manifest *m, struct fmt_err *e
             break;
         *nl = 0;
         lineno++;
-        rc = parse_line(path, lineno, (char *)b.p + start, m, err);
+        if (lineno == 1 && strncmp((char *)b.p + start, "newsidx-manifest ", 17))
+            rc = fmt_errorf(err, FMT_ECORRUPT, "%s:1: not a newsidx manifest", path);
+        else
+            rc = parse_line(path, lineno, (char *)b.p + start, m, err);
         start = (size_t)((uint8_t *)nl - b.p) + 1;
     }
     if (rc == FMT_OK && lineno == 0)

@@ -12,6 +12,7 @@
 
 #include "article.h"
 #include "buf.h"
+#include "check.h"
 #include "input.h"
 #include "json.h"
 #include "manifest.h"
@@ -405,29 +406,30 @@ static int cmd_stats(const char *dir, int argc, char **argv)
     return EXIT_OK;
 }
 
+static void report_problem(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "newsidx: %s\n", msg);
+}
+
 static int cmd_check(const char *dir, int argc)
 {
-    struct fmt_snapshot *s;
+    struct idx_check_summary sum;
     struct fmt_err err = {0, ""};
-    int rc, bad = 0;
+    int rc;
 
     if (argc > 1)
         return usage("check takes no arguments");
-    rc = open_snapshot(dir, &s, &err);
+    rc = idx_check(dir, report_problem, NULL, &sum, &err);
+    if (rc == FMT_ECORRUPT) {
+        fprintf(stderr, "newsidx: %s: %zu problem%s found; see docs/OPERATIONS.md to recover\n",
+                dir, sum.problems, sum.problems == 1 ? "" : "s");
+        return EXIT_DAMAGED;
+    }
     if (rc != FMT_OK)
         return fail(rc, &err);
-    for (size_t i = 0; i < fmt_snapshot_nsegs(s); i++) {
-        rc = fmt_seg_verify(fmt_snapshot_seg(s, i), &err);
-        if (rc != FMT_OK) {
-            fprintf(stderr, "newsidx: %s\n", err.msg);
-            bad = 1;
-        }
-    }
-    if (!bad)
-        printf("ok: %zu segments, %" PRIu64 " articles\n", fmt_snapshot_nsegs(s),
-               fmt_snapshot_stats(s)->ndocs);
-    fmt_snapshot_close(s);
-    return bad ? EXIT_DAMAGED : EXIT_OK;
+    printf("ok: %zu segments, %" PRIu64 " articles\n", sum.segments, sum.articles);
+    return EXIT_OK;
 }
 
 static int export_article(struct fmt_buf *out, const struct fmt_article *a)
