@@ -88,6 +88,11 @@ test-build: build/asan/newsidx build/asan/newsq $(TESTS) $(TOOLS) \
 check: test-build
 	@sh tests/run-all.sh
 
+# Every source through clang with the same warnings (gcc builds everything else).
+clang-warnings:
+	@for f in $(LIB_SRC) indexer/newsidx.c query/newsq.c $(TOOL_SRC) $(TEST_SRC); do \
+	  clang $(BASE) -Itests -fsyntax-only $$f || exit 1; done; echo "clang: no warnings"
+
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	if ! dpkg -s $(DEPS_PKGS) >/dev/null 2>&1; then \
@@ -105,5 +110,5 @@ bench: all
 clean:
 	rm -rf build
 
-.PHONY: all check deps demo bench clean test-build
+.PHONY: all check deps demo bench clean test-build clang-warnings
 .SECONDARY:
