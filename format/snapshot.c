@@ -42,8 +42,13 @@ static int open_seg(struct fmt_snapshot *s, const char *dir, size_t i, struct fm
 
     fmt_seg_filename(dir, ms->id, path, sizeof(path));
     rc = fmt_seg_open(&ss->seg, path, err);
-    if (rc == FMT_EIO)
-        rc = fmt_errorf(err, FMT_ECORRUPT, "%s", err->msg); /* a named file is missing */
+    if (rc == FMT_EIO) { /* a file the manifest names is missing or unreadable */
+        char msg[sizeof(err->msg)] = "";
+        if (err)
+            memcpy(msg, err->msg, sizeof(msg));
+        msg[sizeof(msg) - 1] = 0;
+        rc = fmt_errorf(err, FMT_ECORRUPT, "%s", msg);
+    }
     if (rc != FMT_OK)
         return rc;
     if (fmt_seg_stats(ss->seg)->ndocs != ms->ndocs)
@@ -115,6 +120,11 @@ int fmt_snapshot_open(struct fmt_snapshot **out, const char *dir, struct fmt_err
 fail:
     fmt_snapshot_close(s);
     return rc;
+}
+
+const struct fmt_manifest *fmt_snapshot_manifest(const struct fmt_snapshot *s)
+{
+    return &s->m;
 }
 
 const struct fmt_analyzer_cfg *fmt_snapshot_analyzer(const struct fmt_snapshot *s)

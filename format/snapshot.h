@@ -12,6 +12,7 @@
 #include "segment.h"
 
 struct fmt_snapshot; /* defined in snapshot.c */
+struct fmt_manifest; /* manifest.h */
 
 /* Global statistics over the live articles of all segments (deleted ones excluded). */
 struct fmt_index_stats {
@@ -24,6 +25,8 @@ struct fmt_index_stats {
 int fmt_snapshot_open(struct fmt_snapshot **out, const char *dir, struct fmt_err *err);
 void fmt_snapshot_close(struct fmt_snapshot *s);
 
+/* The manifest the view was opened from (generation, times, counts). Borrowed from S. */
+const struct fmt_manifest *fmt_snapshot_manifest(const struct fmt_snapshot *s);
 const struct fmt_analyzer_cfg *fmt_snapshot_analyzer(const struct fmt_snapshot *s);
 const struct fmt_index_stats *fmt_snapshot_stats(const struct fmt_snapshot *s);
 size_t fmt_snapshot_nsegs(const struct fmt_snapshot *s);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "article.h"
@@ -19,6 +18,7 @@
 #include "paths.h"
 #include "segment.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "writer.h"
 
 enum {
@@ -353,57 +353,118 @@ static int open_snapshot(const char *dir, struct fmt_snapshot **s, struct fmt_er
     return rc;
 }
 
-static uint64_t dir_bytes(const char *dir)
+/* ISO 8601 of epoch seconds T, or NULL when T is 0/none (JSON null, text "never"). */
+static const char *iso_or_null(int64_t t, char *buf, size_t cap)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    uint64_t total = 0;
-    char path[4096];
-    struct stat st;
+    if (t == 0 || t == FMT_NO_TIME)
+        return NULL;
+    fmt_time_format(t, buf, cap);
+    return buf;
+}
 
-    if (!d)
-        return 0;
-    while ((e = readdir(d))) {
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            total += (uint64_t)st.st_size;
+static int put_json_time(struct fmt_buf *b, const char *key, int64_t t)
+{
+    char ts[40];
+    const char *iso = iso_or_null(t, ts, sizeof(ts));
+
+    return fmt_buf_printf(b, ",\"%s\":", key) |
+           (iso ? fmt_buf_printf(b, "\"%s\"", iso) : fmt_buf_puts(b, "null"));
+}
+
+static int stats_json(struct fmt_buf *b, const struct idx_stats *st)
+{
+    int rc = fmt_buf_printf(b,
+                            "{\"articles\":%" PRIu64 ",\"segments\":%zu,\"deleted\":%" PRIu64
+                            ",\"dead_ratio\":%.4f,\"duplicates_skipped\":%" PRIu64
+                            ",\"terms\":%" PRIu64 ",\"generation\":%" PRIu64,
+                            st->articles, st->segments, st->deleted, st->dead_ratio,
+                            st->dups_skipped, st->terms, st->generation);
+
+    rc |= fmt_buf_printf(b,
+                         ",\"bytes\":{\"segments\":%" PRIu64 ",\"deletions\":%" PRIu64
+                         ",\"manifest\":%" PRIu64 ",\"total\":%" PRIu64 "}",
+                         st->bytes_segments, st->bytes_delmaps, st->bytes_manifest,
+                         st->bytes_segments + st->bytes_delmaps + st->bytes_manifest);
+    rc |= put_json_time(b, "first_timestamp", st->min_time);
+    rc |= put_json_time(b, "last_timestamp", st->max_time);
+    rc |= fmt_buf_printf(b, ",\"undated\":%" PRIu64 ",\"sources\":%zu,\"top_sources\":[",
+                         st->undated, st->nsources);
+    for (size_t i = 0; i < st->ntop; i++) {
+        rc |= fmt_buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
+        rc |= fmt_json_put_string(b, st->top[i].name, strlen(st->top[i].name));
+        rc |= fmt_buf_printf(b, ",\"articles\":%" PRIu64 "}", st->top[i].count);
     }
-    closedir(d);
-    return total;
+    rc |= fmt_buf_puts(b, "]");
+    rc |= put_json_time(b, "last_commit", st->last_commit);
+    rc |= put_json_time(b, "last_rebuild", st->last_rebuild);
+    rc |= fmt_buf_puts(b, ",\"analyzer\":{\"language\":");
+    rc |= fmt_json_put_string(b, st->analyzer.language, strlen(st->analyzer.language));
+    rc |= fmt_buf_printf(b, ",\"diacritics\":%s}}\n",
+                         st->analyzer.fold_diacritics ? "true" : "false");
+    return rc ? FMT_ENOMEM : FMT_OK;
+}
+
+static int stats_text(struct fmt_buf *b, const char *dir, const struct idx_stats *st)
+{
+    char t1[40], t2[40];
+    const char *a1, *a2;
+    int rc = 0;
+
+    rc |= fmt_buf_printf(b, "index               %s\n", dir);
+    rc |= fmt_buf_printf(b, "articles            %" PRIu64 "\n", st->articles);
+    rc |= fmt_buf_printf(b, "segments            %zu\n", st->segments);
+    rc |= fmt_buf_printf(b, "deleted             %" PRIu64 " (%.1f%% of stored articles)\n",
+                         st->deleted, st->dead_ratio * 100);
+    rc |= fmt_buf_printf(b, "duplicates skipped  %" PRIu64 "\n", st->dups_skipped);
+    rc |= fmt_buf_printf(b, "terms               %" PRIu64 " (summed over segments)\n",
+                         st->terms);
+    rc |= fmt_buf_printf(b,
+                         "bytes               %" PRIu64 " segments, %" PRIu64
+                         " deletion bitmaps, %" PRIu64 " manifest\n",
+                         st->bytes_segments, st->bytes_delmaps, st->bytes_manifest);
+    a1 = iso_or_null(st->min_time, t1, sizeof(t1));
+    a2 = iso_or_null(st->max_time, t2, sizeof(t2));
+    if (a1)
+        rc |= fmt_buf_printf(b, "dates               %s to %s", a1, a2);
+    else
+        rc |= fmt_buf_puts(b, "dates               none");
+    rc |= fmt_buf_printf(b, " (%" PRIu64 " undated)\n", st->undated);
+    rc |= fmt_buf_printf(b, "sources             %zu\n", st->nsources);
+    for (size_t i = 0; i < st->ntop; i++)
+        rc |= fmt_buf_printf(b, "  %10" PRIu64 "  %s\n", st->top[i].count,
+                             st->top[i].name[0] ? st->top[i].name : "(no source)");
+    a1 = iso_or_null(st->last_commit, t1, sizeof(t1));
+    a2 = iso_or_null(st->last_rebuild, t2, sizeof(t2));
+    rc |= fmt_buf_printf(b, "last commit         %s\nlast rebuild        %s\n",
+                         a1 ? a1 : "never", a2 ? a2 : "never");
+    rc |= fmt_buf_printf(b, "analyzer            %s, diacritics %s\n", st->analyzer.language,
+                         st->analyzer.fold_diacritics ? "folded" : "kept");
+    return rc ? FMT_ENOMEM : FMT_OK;
 }
 
 static int cmd_stats(const char *dir, int argc, char **argv)
 {
-    struct fmt_snapshot *s;
+    struct idx_stats st;
     struct fmt_err err = {0, ""};
-    uint64_t terms = 0, docs = 0;
+    struct fmt_buf b;
     int json = argc > 1 && !strcmp(argv[1], "--json");
     int rc;
 
     if (argc > 1 + json)
         return usage("stats takes only --json");
-    rc = open_snapshot(dir, &s, &err);
+    rc = idx_stats_collect(dir, &st, &err);
+    if (rc == FMT_ENOTFOUND)
+        fmt_errorf(&err, rc, "no index at %s (run `newsidx add` first)", dir);
     if (rc != FMT_OK)
         return fail(rc, &err);
-    for (size_t i = 0; i < fmt_snapshot_nsegs(s); i++) {
-        terms += fmt_seg_stats(fmt_snapshot_seg(s, i))->nterms;
-        docs += fmt_seg_stats(fmt_snapshot_seg(s, i))->ndocs;
-    }
-    if (json)
-        printf("{\"articles\":%" PRIu64 ",\"segments\":%zu,\"deleted\":%" PRIu64
-               ",\"terms\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"analyzer\":\"%s\"}\n",
-               fmt_snapshot_stats(s)->ndocs, fmt_snapshot_nsegs(s),
-               docs - fmt_snapshot_stats(s)->ndocs, terms, dir_bytes(dir),
-               fmt_snapshot_analyzer(s)->language);
-    else
-        printf("index     %s\narticles  %" PRIu64 "\nsegments  %zu\ndeleted   %" PRIu64
-               "\nterms     %" PRIu64 " (summed over segments)\nbytes     %" PRIu64
-               "\nanalyzer  %s\n",
-               dir, fmt_snapshot_stats(s)->ndocs, fmt_snapshot_nsegs(s),
-               docs - fmt_snapshot_stats(s)->ndocs, terms, dir_bytes(dir),
-               fmt_snapshot_analyzer(s)->language);
-    fmt_snapshot_close(s);
-    return EXIT_OK;
+    fmt_buf_init(&b);
+    rc = json ? stats_json(&b, &st) : stats_text(&b, dir, &st);
+    if (rc == FMT_OK && (fwrite(b.p, 1, b.len, stdout) != b.len || fflush(stdout) != 0))
+        rc = fmt_errorf(&err, FMT_EIO, "stdout: %s", strerror(errno));
+    else if (rc != FMT_OK)
+        fmt_errorf(&err, rc, "out of memory");
+    fmt_buf_release(&b);
+    return rc == FMT_OK ? EXIT_OK : fail(rc, &err);
 }
 
 static void report_problem(void *ctx, const char *msg)
