@@ -207,8 +207,21 @@ int q_iter_or(struct q_iters *s, struct q_iter *const *kids, size_t nkids, struc
         *out = it->kids[0];
         return FMT_OK;
     }
+    it->heap = q_arena_alloc(&s->mem, n * sizeof(*it->heap));
+    it->on = q_arena_alloc(&s->mem, n * sizeof(*it->on));
+    if (!it->heap || !it->on)
+        return oom(err);
     *out = it;
     return FMT_OK;
+}
+
+int q_iter_synonym(struct q_iters *s, struct q_iter *const *kids, size_t nkids,
+                   const struct q_term_w *w, struct q_iter **out, struct fmt_err *err)
+{
+    int rc = q_iter_or(s, kids, nkids, out, err);
+    if (rc == FMT_OK && (*out)->kind == Q_IT_OR)
+        (*out)->syn = w;
+    return rc;
 }
 
 /* ---- Advancing ---------------------------------------------------------------------- */
@@ -322,20 +335,63 @@ end:
     return rc;
 }
 
-static int advance_or(struct q_iter *it, uint32_t target, struct fmt_err *err)
+/* Heap order of the OR kids: by current doc, then by kid index (deterministic). */
+static int heap_less(const struct q_iter *it, uint32_t a, uint32_t b)
 {
-    uint32_t min = FMT_DOC_END;
+    uint32_t da = it->kids[a]->doc, db = it->kids[b]->doc;
+    return da < db || (da == db && a < b);
+}
+
+static void heap_down(struct q_iter *it, size_t i)
+{
+    uint32_t *h = it->heap, x = h[i];
+    size_t n = it->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && heap_less(it, h[c + 1], h[c]))
+            c++;
+        if (!heap_less(it, h[c], x))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
+}
+
+/* Advance every kid to TARGET and heapify the ones left (first advance only). */
+static int build_heap(struct q_iter *it, uint32_t target, struct fmt_err *err)
+{
+    it->built = 1;
+    it->nheap = 0;
     for (size_t k = 0; k < it->nkids; k++) {
         int rc = q_iter_advance(it->kids[k], target, err);
-        if (rc != FMT_OK) {
-            it->doc = FMT_DOC_END;
+        if (rc != FMT_OK)
             return rc;
-        }
-        if (it->kids[k]->doc < min)
-            min = it->kids[k]->doc;
+        if (it->kids[k]->doc != FMT_DOC_END)
+            it->heap[it->nheap++] = (uint32_t)k;
     }
-    it->doc = min;
+    for (size_t i = it->nheap / 2; i-- > 0;)
+        heap_down(it, i);
     return FMT_OK;
+}
+
+static int advance_or(struct q_iter *it, uint32_t target, struct fmt_err *err)
+{
+    int rc = FMT_OK;
+    if (!it->built)
+        rc = build_heap(it, target, err);
+    while (rc == FMT_OK && it->nheap > 0 && it->kids[it->heap[0]]->doc < target) {
+        struct q_iter *k = it->kids[it->heap[0]];
+        rc = q_iter_advance(k, target, err);
+        if (rc == FMT_OK && k->doc == FMT_DOC_END)
+            it->heap[0] = it->heap[--it->nheap];
+        if (it->nheap > 0)
+            heap_down(it, 0);
+    }
+    it->doc = rc == FMT_OK && it->nheap > 0 ? it->kids[it->heap[0]]->doc : FMT_DOC_END;
+    return rc;
 }
 
 static void advance_scan(struct q_iter *it, uint32_t target)
@@ -407,6 +463,66 @@ static double score_term(const struct q_iter *it, uint32_t doc, const struct q_b
     return ex.contrib;
 }
 
+/* Indexes of the OR kids on DOC (the heap's top subtree), sorted: returns how many. */
+static size_t kids_on(const struct q_iter *it, uint32_t doc)
+{
+    uint32_t *on = it->on;
+    size_t n = 0, stack_top = 0;
+    if (it->nheap == 0 || it->kids[it->heap[0]]->doc != doc)
+        return 0;
+    /* walk the subtree of heap slots whose kid is on DOC; the slots wait in on[n..) */
+    on[it->nkids - 1 - stack_top++] = 0;
+    while (stack_top > 0) {
+        size_t slot = on[it->nkids - stack_top--];
+        on[n++] = it->heap[slot];
+        for (size_t c = 2 * slot + 1; c <= 2 * slot + 2 && c < it->nheap; c++)
+            if (it->kids[it->heap[c]]->doc == doc)
+                on[it->nkids - 1 - stack_top++] = (uint32_t)c;
+    }
+    for (size_t i = 1; i < n; i++) { /* insertion sort: few kids share a doc */
+        uint32_t x = on[i];
+        size_t j = i;
+        while (j > 0 && on[j - 1] > x) {
+            on[j] = on[j - 1];
+            j--;
+        }
+        on[j] = x;
+    }
+    return n;
+}
+
+/* A synonym group on DOC: one term with the kids' tf summed per field. */
+static double score_synonym(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm,
+                            q_explain_fn fn, void *ctx)
+{
+    size_t n = kids_on(it, doc);
+    struct q_explain_term ex;
+    const struct q_term_w *w = it->syn;
+    int text = 0;
+    memset(&ex, 0, sizeof(ex));
+    ex.w = w;
+    ex.norm[0] = ex.norm[1] = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        const struct q_iter *k = it->kids[it->on[i]];
+        const struct fmt_postings *p = k->post;
+        ex.tf[0] += p->tf[0][p->i];
+        ex.tf[1] += p->nfields > 1 ? p->tf[1][p->i] : 0;
+        text = p->ti.ns == FMT_NS_TEXT;
+    }
+    if (w->scoring && text && n > 0) {
+        for (unsigned f = 0; f < 2; f++)
+            if (w->fields >> f & 1u) {
+                ex.len[f] = fmt_seg_field_len(it->kids[it->on[0]]->seg, doc, (enum fmt_field)f);
+                ex.norm[f] = q_bm25_norm(bm, f, ex.len[f]);
+            }
+        ex.tfn = q_bm25_tfn(bm, w->fields, ex.tf, ex.len);
+        ex.contrib = q_bm25_contrib(bm, w->idf, ex.tfn);
+    }
+    if (fn)
+        fn(ctx, &ex);
+    return ex.contrib;
+}
+
 double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm,
                     q_explain_fn fn, void *ctx)
 {
@@ -414,9 +530,16 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
     switch (it->kind) {
     case Q_IT_TERM:
         return it->doc == doc ? score_term(it, doc, bm, fn, ctx) : 0.0;
+    case Q_IT_OR:
+        if (it->doc != doc)
+            return 0.0;
+        if (it->syn)
+            return score_synonym(it, doc, bm, fn, ctx);
+        for (size_t i = 0, n = kids_on(it, doc); i < n; i++)
+            s += q_iter_score(it->kids[it->on[i]], doc, bm, fn, ctx);
+        return s;
     case Q_IT_AND:
     case Q_IT_PHRASE:
-    case Q_IT_OR:
         if (it->doc != doc)
             return 0.0;
         for (size_t k = 0; k < it->nkids; k++)

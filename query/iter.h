@@ -8,7 +8,12 @@
  *   AND     advances its cheapest kid (lowest cost = df) and gallops the others to that
  *           candidate with fmt_postings_advance; a candidate on which any exclusion kid
  *           lands is skipped (this is NOT);
- *   OR      is the union of its kids (a linear minimum: OR lists are short);
+ *   OR      is the union of its kids, kept in a min-heap on their current doc, so moving
+ *           past a doc touches only the kids on it (O(m log n) for m kids on the doc,
+ *           not a scan of all n kids: a prefix may expand to 1000 terms);
+ *   SYNONYM an OR whose kids are one virtual term (a prefix's expansions): it scores as a
+ *           single term whose tf per field is the sum of its kids' tf (as Xapian's
+ *           OP_SYNONYM), with the idf shared by all expansions (plan.c);
  *   PHRASE  is an AND of term kids whose positions, checked only on docs where all kids
  *           agree, hold the terms at their offsets within ONE field;
  *   DATE    scans the timestamp column; ALL lists every doc (the positive side of a
@@ -64,6 +69,12 @@ struct q_iter {
     size_t nkids;
     struct q_iter **excl;   /* AND: docs where one of these is found are skipped */
     size_t nexcl;
+    uint32_t *heap;         /* OR: indexes into kids of the unexhausted kids, a min-heap
+                               on (kids[i]->doc, i); nheap of them */
+    size_t nheap;
+    uint32_t *on;           /* OR: scratch for scoring (the kids on a doc), nkids slots */
+    int built;              /* OR: 1 once the heap holds the kids */
+    const struct q_term_w *syn; /* OR: non-NULL for a synonym group, scored as one term */
     uint32_t *offs;         /* PHRASE: position of each kid relative to the phrase start */
     unsigned pfields;       /* PHRASE: fields it may occur in (bit 0 title, bit 1 body) */
     /* DATE */
@@ -100,6 +111,10 @@ int q_iter_and(struct q_iters *s, struct q_iter *const *kids, size_t nkids,
                struct fmt_err *err);
 int q_iter_or(struct q_iters *s, struct q_iter *const *kids, size_t nkids, struct q_iter **out,
               struct fmt_err *err);
+/* An OR of term iterators (or empty ones) that scores as one term with weight W: tf per
+ * field summed over the kids on the doc. One kid left: that kid (which should carry W). */
+int q_iter_synonym(struct q_iters *s, struct q_iter *const *kids, size_t nkids,
+                   const struct q_term_w *w, struct q_iter **out, struct fmt_err *err);
 /* KIDS must be term iterators (or empty) of a namespace with positions; OFFS[i] is kid
  * i's position within the phrase; FIELDS the fields the phrase may occur in. */
 int q_iter_phrase(struct q_iters *s, struct q_iter *const *kids, const uint32_t *offs,
@@ -123,8 +138,10 @@ struct q_explain_term {
 typedef void (*q_explain_fn)(void *ctx, const struct q_explain_term *t);
 
 /* BM25F score of DOC, on which IT must be positioned (it->doc == DOC). FN, if not NULL,
- * is called for each term leaf on DOC (scoring or not) in tree order; the contributions
- * it sees add up to the returned score, in the same order. */
+ * is called for each term leaf on DOC (scoring or not) in tree order (a synonym group
+ * once, with its summed tf); the contributions it sees add up to the returned score, in
+ * the same order. OR kids are visited in query order whatever their heap order, so the
+ * floating-point sum does not depend on how the index is split. */
 double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm,
                     q_explain_fn fn, void *ctx);
 

@@ -18,6 +18,7 @@
  *   scored (BM25F, bm25.h) and offered to the top-k heap with its global doc id. */
 #include "plan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,9 @@ struct pnode {
     unsigned pfields;     /* PHRASE: fields the phrase may occur in */
     const char *term;     /* TERM: analyzed term (arena) */
     size_t len;
-    struct q_term_w w;    /* TERM: scoring */
+    struct q_term_w w;    /* TERM: scoring; OR of a prefix: the synonym's shared weight */
+    uint64_t df;          /* TERM (scoring): global document frequency */
+    int syn;              /* OR: a prefix's expansions, scored as one term (w) */
     struct pnode **kids;  /* AND: positive kids; OR; PHRASE: TERM kids; NOT: the kid */
     size_t nkids;
     struct pnode **excl;  /* AND: excluded kids */
@@ -46,6 +49,8 @@ struct q_plan {
     struct fmt_analyzer *an;         /* borrowed */
     struct q_bm25 bm;
     struct pnode *root;              /* query AND filters */
+    double half_life;                /* --recency in seconds, 0: off */
+    int64_t now;                     /* the clock for --recency */
     struct fmt_buf snip;             /* struct q_snip_term[] for highlighting */
     size_t *err_col;                 /* planning only */
 };
@@ -69,6 +74,8 @@ void q_plan_opts_default(struct q_plan_opts *o)
     o->until = Q_DATE_MAX;
     o->sources = NULL;
     o->nsources = 0;
+    o->half_life = 0.0;
+    o->now = 0;
 }
 
 static int oom(struct fmt_err *err)
@@ -201,6 +208,7 @@ static int make_term(struct q_plan *p, const struct scope *sc, const char *term,
         if (rc != FMT_OK)
             return rc;
         n->w.idf = q_bm25_idf(fmt_snapshot_stats(p->snap)->ndocs, df);
+        n->df = df;
     }
     *out = n;
     return FMT_OK;
@@ -308,11 +316,41 @@ static int too_broad(struct q_plan *p, const struct q_node *q, struct fmt_err *e
 {
     if (p->err_col)
         *p->err_col = q->col;
-    return fmt_errorf(err, FMT_EINVAL, "prefix \"%s*\" matches more than %d terms at column %zu",
+    return fmt_errorf(err, FMT_EINVAL,
+                      "prefix \"%s*\" is too broad (matches more than %d terms; type more "
+                      "letters) at column %zu",
                       q->text, Q_PLAN_MAX_PREFIX, q->col);
 }
 
-/* OR of every term of namespace SC->ns starting with PREFIX, over all segments. */
+/* The synonym group of a prefix's N expansions (OR->kids): one virtual term whose idf
+ * comes from the sum of the expansions' global dfs, capped at N articles (an upper bound
+ * of the union's df, exact when no article holds two expansions). Every expansion then
+ * shares that idf and the label "prefix*", so a rare expansion ("electrodes" for elect*)
+ * cannot outrank the common ones by its own high idf, and a doc holding several
+ * expansions scores their summed tf once (Xapian's OP_SYNONYM for wildcards). */
+static int make_synonym(struct q_plan *p, struct pnode *or, const struct scope *sc,
+                        const char *prefix, size_t plen, int neg, struct fmt_err *err)
+{
+    uint64_t ndocs = fmt_snapshot_stats(p->snap)->ndocs, sum = 0;
+    size_t llen = strlen(sc->label) + plen + 2;
+    char *label = q_arena_alloc(&p->mem, llen);
+    if (!label)
+        return oom(err);
+    snprintf(label, llen, "%s%.*s*", sc->label, (int)plen, prefix);
+    or->syn = 1;
+    or->w.fields = sc->fields;
+    or->w.label = label;
+    or->w.scoring = !neg && sc->ns == FMT_NS_TEXT;
+    for (size_t i = 0; i < or->nkids; i++)
+        sum += or->kids[i]->df;
+    or->df = sum < ndocs ? sum : ndocs;
+    or->w.idf = or->w.scoring ? q_bm25_idf(ndocs, or->df) : 0.0;
+    for (size_t i = 0; i < or->nkids; i++)
+        or->kids[i]->w = or->w;
+    return FMT_OK;
+}
+
+/* Synonym OR of every term of namespace SC->ns starting with PREFIX, over all segments. */
 static int expand(struct q_plan *p, const struct q_node *q, const struct scope *sc,
                   const char *prefix, size_t plen, int neg, struct pnode **out,
                   struct fmt_err *err)
@@ -338,8 +376,10 @@ static int expand(struct q_plan *p, const struct q_node *q, const struct scope *
     }
     if (rc == FMT_OK) {
         or->nkids = n; /* an OR of nothing matches nothing (it is not dropped) */
-        *out = or;
+        rc = make_synonym(p, or, sc, prefix, plen, neg, err);
     }
+    if (rc == FMT_OK)
+        *out = or;
     fmt_buf_release(&e.terms);
     return rc;
 }
@@ -548,6 +588,8 @@ int q_plan_new(struct q_plan **out, const struct q_node *root, const struct fmt_
     p->snap = snap;
     p->an = an;
     p->err_col = err_col;
+    p->half_life = o->half_life;
+    p->now = o->now;
     q_bm25_init(&p->bm, &o->bm25, st->avg_len[0], st->avg_len[1]);
     if (q_node_is_negative_only(root) && !filtered) {
         rc = fmt_errorf(err, FMT_EINVAL, "query only excludes words: add a word to search "
@@ -602,6 +644,8 @@ static int bind(const struct pnode *n, const struct fmt_seg *seg, struct q_iters
     case PK_AND:
         return q_iter_and(s, kids, n->nkids, excl, n->nexcl, out, err);
     case PK_OR:
+        if (n->syn)
+            return q_iter_synonym(s, kids, n->nkids, &n->w, out, err);
         return q_iter_or(s, kids, n->nkids, out, err);
     case PK_NOT: {
         struct q_iter *all;
@@ -615,9 +659,21 @@ static int bind(const struct pnode *n, const struct fmt_seg *seg, struct q_iters
     }
 }
 
-int q_plan_search(struct q_plan *p, struct q_topk *topk, uint64_t *count, struct fmt_err *err)
+double q_plan_decay(const struct q_plan *p, int64_t ts)
+{
+    double age;
+    if (p->half_life <= 0.0)
+        return 1.0;
+    if (ts == FMT_NO_TIME)
+        return 0.0;
+    age = ts >= p->now ? 0.0 : (double)p->now - (double)ts;
+    return exp2(-age / p->half_life);
+}
+
+int q_plan_run(struct q_plan *p, const struct q_run *r, uint64_t *count, struct fmt_err *err)
 {
     int rc = FMT_OK;
+    int score = r->topk || r->score;
     *count = 0;
     for (size_t i = 0; rc == FMT_OK && i < fmt_snapshot_nsegs(p->snap); i++) {
         const struct fmt_seg *seg = fmt_snapshot_seg(p->snap, i);
@@ -631,20 +687,26 @@ int q_plan_search(struct q_plan *p, struct q_topk *topk, uint64_t *count, struct
         while (rc == FMT_OK && root->doc != FMT_DOC_END) {
             uint32_t doc = root->doc;
             if (!fmt_snapshot_deleted(p->snap, i, doc)) {
+                struct q_hit h = {0.0, base + doc, fmt_seg_timestamp(seg, doc)};
                 ++*count;
-                if (topk) {
-                    struct q_hit h;
-                    h.score = q_iter_score(root, doc, &p->bm, NULL, NULL);
-                    h.doc = base + doc;
-                    h.ts = fmt_seg_timestamp(seg, doc);
-                    q_topk_push(topk, &h);
-                }
+                if (score)
+                    h.score = q_iter_score(root, doc, &p->bm, NULL, NULL) * q_plan_decay(p, h.ts);
+                if (r->topk)
+                    q_topk_push(r->topk, &h);
+                if (r->fn && (rc = r->fn(r->ctx, seg, doc, &h, err)) != FMT_OK)
+                    break;
             }
             rc = q_iter_advance(root, doc + 1, err);
         }
         q_iters_release(&s);
     }
     return rc;
+}
+
+int q_plan_search(struct q_plan *p, struct q_topk *topk, uint64_t *count, struct fmt_err *err)
+{
+    struct q_run r = {topk, NULL, NULL, 0};
+    return q_plan_run(p, &r, count, err);
 }
 
 int q_plan_locate(const struct fmt_snapshot *snap, uint64_t gdoc, size_t *seg, uint32_t *doc)

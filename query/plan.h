@@ -37,6 +37,8 @@ struct q_plan_opts {
     int64_t until;              /* --until: last second, Q_DATE_MAX when unset */
     const char *const *sources; /* --source names as typed (borrowed), any of them */
     size_t nsources;
+    double half_life;           /* --recency: seconds; 0 (default) turns decay off */
+    int64_t now;                /* the clock --recency measures age against */
 };
 
 /* Defaults: BM25 defaults, no date or source filter. */
@@ -59,8 +61,32 @@ void q_plan_free(struct q_plan *p);
  * FMT_ECORRUPT. */
 int q_plan_search(struct q_plan *p, struct q_topk *topk, uint64_t *count, struct fmt_err *err);
 
+/* Called for each live match of q_plan_run, in doc order, after scoring (H->score is 0
+ * when the run does not score). Returns FMT_OK to go on, or an error that stops the run. */
+typedef int (*q_match_fn)(void *ctx, const struct fmt_seg *seg, uint32_t doc,
+                          const struct q_hit *h, struct fmt_err *err);
+
+/* What q_plan_run does with each match: offer it to TOPK (if not NULL), pass it to FN (if
+ * not NULL); SCORE asks for scores even without TOPK. */
+struct q_run {
+    struct q_topk *topk;
+    q_match_fn fn;
+    void *ctx;
+    int score;
+};
+
+/* Evaluate over every segment as R says; *COUNT receives the number of live matches.
+ * Scores are BM25F times q_plan_decay. FMT_OK, FN's error, FMT_ENOMEM or FMT_ECORRUPT. */
+int q_plan_run(struct q_plan *p, const struct q_run *r, uint64_t *count, struct fmt_err *err);
+
+/* The --recency factor of an article with timestamp TS: 2^(-age / half_life), age = now
+ * - TS clamped at 0 (future dates count as now); 0 for an undated article; 1 when recency
+ * is off. Articles older than about 1000 half-lives underflow to 0 (then tie by doc id). */
+double q_plan_decay(const struct q_plan *p, int64_t ts);
+
 /* Score global doc GDOC again, calling FN for each term leaf on it (see q_iter_score);
- * *SCORE receives the same score q_plan_search gave it. FMT_OK, FMT_ENOTFOUND (GDOC does
+ * *SCORE receives the BM25F sum of the leaves (q_plan_search's score without the
+ * q_plan_decay factor). FMT_OK, FMT_ENOTFOUND (GDOC does
  * not match), FMT_ENOMEM or FMT_ECORRUPT. */
 int q_plan_explain(struct q_plan *p, uint64_t gdoc, q_explain_fn fn, void *ctx, double *score,
                    struct fmt_err *err);

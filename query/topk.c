@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "article.h"
+
 int q_topk_init(struct q_topk *t, size_t k, enum q_sort sort, struct fmt_err *err)
 {
     t->h = NULL;
@@ -28,7 +30,10 @@ int q_hit_better(const struct q_hit *a, const struct q_hit *b, enum q_sort sort)
 {
     if (sort == Q_SORT_DATE) {
         if (a->ts != b->ts)
-            return a->ts > b->ts;
+            return a->ts > b->ts; /* FMT_NO_TIME is INT64_MIN: last */
+    } else if (sort == Q_SORT_DATE_ASC) {
+        if (a->ts != b->ts)
+            return b->ts == FMT_NO_TIME || (a->ts != FMT_NO_TIME && a->ts < b->ts);
     } else if (a->score != b->score) {
         return a->score > b->score;
     }

@@ -2,7 +2,8 @@
  *
  * Order (best first): relevance sorts by score descending, ties by smaller global doc id
  * (older segment first, then earlier doc); date sorts by timestamp descending (newest
- * first, FMT_NO_TIME last), ties by smaller global doc id. The heap's root is the worst
+ * first, FMT_NO_TIME last), date ascending the reverse except that FMT_NO_TIME stays last;
+ * all ties by smaller global doc id. The heap's root is the worst
  * kept hit, so a push costs O(log K) and no allocation. */
 #ifndef Q_TOPK_H
 #define Q_TOPK_H
@@ -12,7 +13,11 @@
 
 #include "err.h"
 
-enum q_sort { Q_SORT_RELEVANCE = 0, Q_SORT_DATE = 1 };
+enum q_sort {
+    Q_SORT_RELEVANCE = 0, /* score descending */
+    Q_SORT_DATE = 1,      /* newest first, undated last */
+    Q_SORT_DATE_ASC = 2,  /* oldest first (--sort -date), undated last */
+};
 
 struct q_hit {
     double score;  /* BM25F score */
