@@ -5,6 +5,7 @@
  *   fts5_bench inproc DB QUERIES ITER   every query of QUERIES ITER times after a warm-up,
  *                                       prepared once: per-type median/p99 in microseconds
  *   fts5_bench translate QUERY          print the FTS5 MATCH text for a newsq query
+ *   fts5_bench version                  print the SQLite library version
  *
  * The table is
  *   CREATE VIRTUAL TABLE docs USING fts5(title, body, id UNINDEXED, source UNINDEXED,
@@ -403,7 +404,8 @@ static int usage(void)
     fputs("usage: fts5_bench build DB FILE.jsonl...\n"
           "       fts5_bench query DB N QUERY\n"
           "       fts5_bench inproc DB QUERIES ITER\n"
-          "       fts5_bench translate QUERY\n",
+          "       fts5_bench translate QUERY\n"
+          "       fts5_bench version\n",
           stderr);
     return 2;
 }
@@ -416,6 +418,10 @@ int main(int argc, char **argv)
         return cmd_query(argv[2], argv[3], argv[4]);
     if (argc == 5 && !strcmp(argv[1], "inproc"))
         return cmd_inproc(argv[2], argv[3], argv[4]);
+    if (argc == 2 && !strcmp(argv[1], "version")) {
+        puts(sqlite3_libversion());
+        return 0;
+    }
     if (argc == 3 && !strcmp(argv[1], "translate")) {
         struct fmt_buf m;
         int rc;
