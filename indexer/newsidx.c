@@ -12,6 +12,7 @@
 #include "article.h"
 #include "buf.h"
 #include "check.h"
+#include "config.h"
 #include "input.h"
 #include "json.h"
 #include "manifest.h"
@@ -30,20 +31,48 @@ enum {
     EXIT_LOCKED = 75,
 };
 
+/* What every command gets: the index directory and the effective configuration. */
+struct cli {
+    const char *dir;
+    const struct fmt_config *cfg;
+    const char *index_opt; /* --index as given, or NULL */
+};
+
+/* Writer options from the configuration: memory budget, merge factor and, when the
+ * configuration names one, the analyzer (an index built with another one is refused). */
+static void writer_opts_from_config(struct idx_writer_opts *wo, const struct fmt_config *cfg)
+{
+    idx_writer_opts_default(wo);
+    wo->mem_budget = cfg->memory_budget_mb * 1024 * 1024;
+    wo->merge_factor = cfg->merge_factor;
+    if (cfg->line[FMT_CFG_LANGUAGE] || cfg->line[FMT_CFG_DIACRITICS]) {
+        wo->analyzer = cfg->analyzer;
+        wo->analyzer_given = 1;
+    }
+}
+
 static const char usage_text[] =
     "usage: newsidx [--index DIR] COMMAND [OPTIONS] [ARGS]\n"
     "\n"
     "commands:\n"
     "  add [--format auto|page|markdown|jsonl] [--source NAME] [--timestamp ISO]\n"
     "      [--keep-duplicates] [--mem-budget MB] [--commit-every N] [--wait SECONDS]\n"
-    "      [-v] PATH...|-       index files, directories (recursively) or stdin\n"
+    "      [-v] [PATH...|-]     index files, directories (recursively) or stdin;\n"
+    "                           without PATH, the configuration's sources\n"
+    "  rebuild [same options as add, no --commit-every] [PATH...|-]\n"
+    "                           build a new generation and switch to it atomically\n"
+    "  compact [--mem-budget MB] [--wait SECONDS] [-v]\n"
+    "                           merge all segments into one, dropping deleted articles\n"
     "  rm [--from-file FILE] [--wait SECONDS] ID...   delete articles by id\n"
-    "  stats [--json]           articles, segments, terms, bytes on disk\n"
-    "  check                    verify every checksum and structure\n"
+    "  stats [--json]           articles, segments, deletions, dates, sources, bytes\n"
+    "  check                    verify every file; exit 3 and name each problem\n"
     "  export                   print every stored article as JSON Lines\n"
+    "  config                   print the effective configuration and its origins\n"
     "\n"
-    "index: --index DIR, else $NEWSIDX_INDEX, else $XDG_DATA_HOME/newsidx,\n"
-    "       else ~/.local/share/newsidx\n"
+    "index: --index DIR, else $NEWSIDX_INDEX, else index: in the configuration, else\n"
+    "       $XDG_DATA_HOME/newsidx, else ~/.local/share/newsidx\n"
+    "configuration: --config FILE, else $NEWSIDX_CONFIG, else ./newsidx.yaml, else\n"
+    "       $XDG_CONFIG_HOME/newsidx/config.yaml (~/.config/newsidx/config.yaml)\n"
     "exit codes: 0 ok, 1 some inputs skipped, 2 usage error, 3 index damaged or\n"
     "            unreadable, 74 a write failed (index unchanged), 75 index locked\n";
 
@@ -130,8 +159,10 @@ static int parse_double(const char *s, double *out)
 }
 
 /* add and rebuild: REBUILD = 1 builds a new generation that replaces the index. */
-static int ingest(const char *dir, int argc, char **argv, int rebuild)
+static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
 {
+    const char *dir = cl->dir;
+    int format_given = 0;
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"source", required_argument, NULL, 's'},
@@ -150,7 +181,7 @@ static int ingest(const char *dir, int argc, char **argv, int rebuild)
     double d;
 
     idx_input_opts_default(&in);
-    idx_writer_opts_default(&wo);
+    writer_opts_from_config(&wo, cl->cfg);
     memset(&c, 0, sizeof(c));
     optind = 1;
     while ((opt = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
@@ -158,6 +189,7 @@ static int ingest(const char *dir, int argc, char **argv, int rebuild)
         case 'f':
             if (idx_format_parse(optarg, &in.format) != FMT_OK)
                 return usage("--format must be auto, page, markdown or jsonl");
+            format_given = 1;
             break;
         case 's':
             in.source = optarg;
@@ -190,9 +222,11 @@ static int ingest(const char *dir, int argc, char **argv, int rebuild)
             return usage(NULL);
         }
     }
-    if (optind >= argc)
-        return usage(rebuild ? "rebuild needs at least one PATH (or - for stdin)"
-                             : "add needs at least one PATH (or - for stdin)");
+    if (optind >= argc && cl->cfg->nsources == 0)
+        return usage(rebuild ? "rebuild needs a PATH (or - for stdin) or sources: in the "
+                               "configuration"
+                             : "add needs a PATH (or - for stdin) or sources: in the "
+                               "configuration");
     if (rebuild && c.commit_every)
         return usage("rebuild commits once, at the end: --commit-every is for add");
     wo.rebuild = rebuild;
@@ -203,6 +237,19 @@ static int ingest(const char *dir, int argc, char **argv, int rebuild)
         rc = idx_input_add_path(argv[i], &in, on_article, on_skip, &c, &c.err);
         if (rc == FMT_EIO && !c.fatal) { /* an unreadable PATH argument: skip it */
             on_skip(&c, argv[i], 0, c.err.msg);
+            rc = FMT_OK;
+        }
+    }
+    for (size_t i = 0; optind >= argc && i < cl->cfg->nsources && rc == FMT_OK; i++) {
+        const struct fmt_config_source *src = &cl->cfg->sources[i];
+        struct idx_input_opts sin = in;
+        if (!format_given && idx_format_parse(src->format, &sin.format) != FMT_OK)
+            sin.format = IDX_FORMAT_AUTO; /* config.c accepts only names input.c knows */
+        if (!in.source && src->source)
+            sin.source = src->source;
+        rc = idx_input_add_path(src->path, &sin, on_article, on_skip, &c, &c.err);
+        if (rc == FMT_EIO && !c.fatal) {
+            on_skip(&c, src->path, 0, c.err.msg);
             rc = FMT_OK;
         }
     }
@@ -226,8 +273,9 @@ static int ingest(const char *dir, int argc, char **argv, int rebuild)
     return c.skipped ? EXIT_SKIPPED : EXIT_OK;
 }
 
-static int cmd_compact(const char *dir, int argc, char **argv)
+static int cmd_compact(const struct cli *cl, int argc, char **argv)
 {
+    const char *dir = cl->dir;
     static const struct option longopts[] = {
         {"mem-budget", required_argument, NULL, 'm'},
         {"wait", required_argument, NULL, 'W'},
@@ -240,7 +288,8 @@ static int cmd_compact(const char *dir, int argc, char **argv)
     int opt, rc, verbose = 0;
     double d;
 
-    idx_writer_opts_default(&wo);
+    writer_opts_from_config(&wo, cl->cfg);
+    wo.analyzer_given = 0; /* compact keeps the index's analyzer */
     optind = 1;
     while ((opt = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
         if (opt == 'm' && !parse_double(optarg, &d) && d >= 1)
@@ -557,6 +606,92 @@ static int cmd_export(const char *dir, int argc)
     return rc == FMT_OK ? EXIT_OK : fail(rc, &err);
 }
 
+/* ---- config ------------------------------------------------------------------------- */
+
+/* "# FILE:LINE" or "# default" for key K. */
+static int put_origin(struct fmt_buf *b, const struct fmt_config *cfg, enum fmt_config_key k)
+{
+    if (cfg->line[k])
+        return fmt_buf_printf(b, "  # %s:%u\n", cfg->file, cfg->line[k]);
+    return fmt_buf_puts(b, "  # default\n");
+}
+
+static int put_str(struct fmt_buf *b, const char *s)
+{
+    return fmt_json_put_string(b, s, strlen(s)); /* a JSON string is a YAML string */
+}
+
+static int config_text(struct fmt_buf *b, const struct cli *cl)
+{
+    const struct fmt_config *c = cl->cfg;
+    const char *env = getenv("NEWSIDX_INDEX");
+    int rc = 0;
+
+    if (c->file[0])
+        rc |= fmt_buf_printf(b, "# configuration file: %s\n", c->file);
+    else
+        rc |= fmt_buf_puts(b, "# no configuration file found: defaults\n");
+    rc |= fmt_buf_puts(b, "index: ");
+    rc |= put_str(b, cl->dir);
+    if (cl->index_opt && *cl->index_opt)
+        rc |= fmt_buf_puts(b, "  # --index\n");
+    else if (env && *env)
+        rc |= fmt_buf_puts(b, "  # $NEWSIDX_INDEX\n");
+    else
+        rc |= c->index ? put_origin(b, c, FMT_CFG_INDEX)
+                       : fmt_buf_puts(b, "  # default ($XDG_DATA_HOME/newsidx)\n");
+    rc |= fmt_buf_puts(b, "analyzer:\n  language: ");
+    rc |= put_str(b, c->analyzer.language);
+    rc |= put_origin(b, c, FMT_CFG_LANGUAGE);
+    rc |= fmt_buf_printf(b, "  diacritics: %s", c->analyzer.fold_diacritics ? "true" : "false");
+    rc |= put_origin(b, c, FMT_CFG_DIACRITICS);
+    rc |= fmt_buf_printf(b, "ranking:\n  k1: %g", c->k1);
+    rc |= put_origin(b, c, FMT_CFG_K1);
+    rc |= fmt_buf_printf(b, "  b: %g", c->b);
+    rc |= put_origin(b, c, FMT_CFG_B);
+    rc |= fmt_buf_printf(b, "  title_weight: %g", c->title_weight);
+    rc |= put_origin(b, c, FMT_CFG_TITLE_WEIGHT);
+    rc |= fmt_buf_printf(b, "  body_weight: %g", c->body_weight);
+    rc |= put_origin(b, c, FMT_CFG_BODY_WEIGHT);
+    rc |= fmt_buf_printf(b, "memory_budget: %zu", c->memory_budget_mb);
+    rc |= put_origin(b, c, FMT_CFG_MEMORY_BUDGET);
+    rc |= fmt_buf_printf(b, "merge:\n  factor: %u", c->merge_factor);
+    rc |= put_origin(b, c, FMT_CFG_MERGE_FACTOR);
+    rc |= fmt_buf_puts(b, c->nsources ? "sources:" : "sources: []");
+    rc |= put_origin(b, c, FMT_CFG_SOURCES);
+    for (size_t i = 0; i < c->nsources; i++) {
+        const struct fmt_config_source *s = &c->sources[i];
+        rc |= fmt_buf_puts(b, "  - path: ");
+        rc |= put_str(b, s->path);
+        rc |= fmt_buf_printf(b, "  # %s:%u\n    format: %s\n", c->file, s->line, s->format);
+        if (s->source) {
+            rc |= fmt_buf_puts(b, "    source: ");
+            rc |= put_str(b, s->source);
+            rc |= fmt_buf_puts(b, "\n");
+        }
+        rc |= fmt_buf_printf(b, "    teasers: %s\n", s->teasers ? "true" : "false");
+    }
+    return rc ? FMT_ENOMEM : FMT_OK;
+}
+
+static int cmd_config(const struct cli *cl, int argc)
+{
+    struct fmt_buf b;
+    struct fmt_err err = {0, ""};
+    int rc;
+
+    if (argc > 1)
+        return usage("config takes no arguments");
+    fmt_buf_init(&b);
+    rc = config_text(&b, cl);
+    if (rc != FMT_OK)
+        fmt_errorf(&err, rc, "out of memory");
+    else if (fwrite(b.p, 1, b.len, stdout) != b.len || fflush(stdout) != 0)
+        rc = fmt_errorf(&err, FMT_EIO, "stdout: %s", strerror(errno));
+    fmt_buf_release(&b);
+    return rc == FMT_OK ? EXIT_OK : fail(rc, &err);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -565,11 +700,13 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *index_opt = NULL;
+    const char *index_opt = NULL, *config_opt = NULL;
     char dir[4096];
     struct fmt_err err = {0, ""};
+    struct fmt_config cfg;
+    struct cli cl;
     const char *cmd;
-    int opt;
+    int opt, rc;
 
     /* global options stop at the command name */
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -578,7 +715,8 @@ int main(int argc, char **argv)
             index_opt = optarg;
             break;
         case 'C':
-            break; /* configuration files: see the lifecycle work */
+            config_opt = optarg;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -588,25 +726,41 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         return usage("missing command");
-    if (fmt_index_dir(index_opt, NULL, dir, sizeof(dir), &err) != FMT_OK)
+    if (fmt_config_load(config_opt, &cfg, &err) != FMT_OK) {
+        fprintf(stderr, "newsidx: %s\n", err.msg);
+        fmt_config_release(&cfg);
+        return EXIT_USAGE;
+    }
+    if (fmt_index_dir(index_opt, cfg.index, dir, sizeof(dir), &err) != FMT_OK) {
+        fmt_config_release(&cfg);
         return usage(err.msg);
+    }
+    cl.dir = dir;
+    cl.cfg = &cfg;
+    cl.index_opt = index_opt;
     cmd = argv[optind];
     argc -= optind;
     argv += optind;
     if (!strcmp(cmd, "add"))
-        return ingest(dir, argc, argv, 0);
-    if (!strcmp(cmd, "rebuild"))
-        return ingest(dir, argc, argv, 1);
-    if (!strcmp(cmd, "compact"))
-        return cmd_compact(dir, argc, argv);
-    if (!strcmp(cmd, "rm"))
-        return cmd_rm(dir, argc, argv);
-    if (!strcmp(cmd, "stats"))
-        return cmd_stats(dir, argc, argv);
-    if (!strcmp(cmd, "check"))
-        return cmd_check(dir, argc);
-    if (!strcmp(cmd, "export"))
-        return cmd_export(dir, argc);
-    fprintf(stderr, "newsidx: unknown command \"%s\"\n", cmd);
-    return usage(NULL);
+        rc = ingest(&cl, argc, argv, 0);
+    else if (!strcmp(cmd, "rebuild"))
+        rc = ingest(&cl, argc, argv, 1);
+    else if (!strcmp(cmd, "compact"))
+        rc = cmd_compact(&cl, argc, argv);
+    else if (!strcmp(cmd, "rm"))
+        rc = cmd_rm(dir, argc, argv);
+    else if (!strcmp(cmd, "stats"))
+        rc = cmd_stats(dir, argc, argv);
+    else if (!strcmp(cmd, "check"))
+        rc = cmd_check(dir, argc);
+    else if (!strcmp(cmd, "export"))
+        rc = cmd_export(dir, argc);
+    else if (!strcmp(cmd, "config"))
+        rc = cmd_config(&cl, argc);
+    else {
+        fprintf(stderr, "newsidx: unknown command \"%s\"\n", cmd);
+        rc = usage(NULL);
+    }
+    fmt_config_release(&cfg);
+    return rc;
 }
