@@ -12,7 +12,9 @@
 #include "analyzer.h"
 #include "arena.h"
 #include "buf.h"
+#include "config.h"
 #include "err.h"
+#include "group.h"
 #include "output.h"
 #include "parse.h"
 #include "paths.h"
@@ -42,8 +44,12 @@ static const char usage_text[] =
     "  title:nato body:x url:x source:\"BBC News\"   date:2025-02 date:2025-01..2025-02\n"
     "\n"
     "Options:\n"
-    "  --index DIR        the index (default: $NEWSIDX_INDEX, else $XDG_DATA_HOME/newsidx,\n"
-    "                     else ~/.local/share/newsidx)\n"
+    "  --index DIR        the index (default: $NEWSIDX_INDEX, else index: in the\n"
+    "                     configuration, else $XDG_DATA_HOME/newsidx, else\n"
+    "                     ~/.local/share/newsidx)\n"
+    "  --config FILE      configuration (default: $NEWSIDX_CONFIG, ./newsidx.yaml,\n"
+    "                     $XDG_CONFIG_HOME/newsidx/config.yaml): index path and ranking\n"
+    "                     parameters (k1, b, title and body weights)\n"
     "  -n, --limit N      print at most N hits (default 10)\n"
     "  --offset K         skip the first K hits (paging)\n"
     "  --json             JSON Lines, one object per hit (id, rank, score, title, source,\n"
@@ -55,7 +61,15 @@ static const char usage_text[] =
     "  --until D          only articles up to the end of D (same forms)\n"
     "  --source NAME      only articles from source NAME (whole name, any case);\n"
     "                     repeat for several sources\n"
-    "  --sort ORDER       relevance (default) or date (newest first, undated last)\n"
+    "  --sort ORDER       relevance (default), date (newest first) or -date (oldest\n"
+    "                     first); undated articles come last; ties by index order\n"
+    "  --per-source N     at most N hits from any one source (collapse); off by default\n"
+    "  --recency H        multiply scores by 2^(-age/H), H a half-life such as 30d, 12h,\n"
+    "                     2w (fresh news first; undated articles score 0); off by default\n"
+    "  --facets LIST      also count the matches per source and/or month: source,month\n"
+    "  --stats            print the number of matches and the time taken (text: to\n"
+    "                     stderr; --json: a final {\"stats\":...} line)\n"
+    "  --snippet-width N  snippet size in bytes (default 160; 0: no snippet)\n"
     "  --count            print only the number of matching articles\n"
     "  --explain          show each term's idf, tf per field, length norm and its share\n"
     "                     of the score (the shares add up to the score)\n"
@@ -73,6 +87,7 @@ static const char usage_text[] =
 
 struct opts {
     const char *index;
+    const char *config;
     size_t n;
     size_t offset;
     enum q_out_format format;
@@ -84,6 +99,11 @@ struct opts {
     int count;
     int explain;
     int color; /* -1 auto, 0 never, 1 always */
+    size_t per_source; /* 0: off */
+    const char *recency; /* half-life, or NULL */
+    unsigned facets;   /* Q_FACET_* */
+    int stats;
+    size_t snippet_width;
     char *query;
 };
 
@@ -109,6 +129,36 @@ static int parse_size(const char *s, size_t max, size_t *out)
     return 0;
 }
 
+/* A --recency half-life "30d": seconds, or -1 when malformed. Units h, d, w, m (30 days),
+ * y (365 days), 1 to 6 digits. */
+static double parse_duration(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    double unit;
+    if (n == 0 || n > 6 || !s[n] || s[n + 1])
+        return -1;
+    switch (s[n] | 0x20) {
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    case 'w':
+        unit = 7 * 86400;
+        break;
+    case 'm':
+        unit = 30 * 86400;
+        break;
+    case 'y':
+        unit = 365 * 86400;
+        break;
+    default:
+        return -1;
+    }
+    return strtod(s, NULL) * unit;
+}
+
 /* Join ARGV[0..argc) with single spaces into a malloc'd string. */
 static char *join_args(char **argv, int argc)
 {
@@ -127,7 +177,8 @@ static char *join_args(char **argv, int argc)
 
 /* One option: its long name, whether it takes a value, and what it sets. */
 enum opt_id { O_INDEX, O_LIMIT, O_OFFSET, O_JSON, O_FORMAT, O_ANY, O_SINCE, O_UNTIL,
-              O_SOURCE, O_SORT, O_COUNT, O_EXPLAIN, O_COLOR, O_HELP };
+              O_SOURCE, O_SORT, O_COUNT, O_EXPLAIN, O_COLOR, O_HELP, O_PER_SOURCE, O_RECENCY,
+              O_FACETS, O_STATS, O_SNIPPET_WIDTH, O_CONFIG };
 
 struct opt_def {
     const char *name;
@@ -141,6 +192,8 @@ static const struct opt_def opt_defs[] = {
     {"since", 1, O_SINCE},   {"until", 1, O_UNTIL},     {"source", 1, O_SOURCE},
     {"sort", 1, O_SORT},     {"count", 0, O_COUNT},     {"explain", 0, O_EXPLAIN},
     {"color", 1, O_COLOR},   {"colour", 1, O_COLOR},    {"help", 0, O_HELP},
+    {"per-source", 1, O_PER_SOURCE}, {"recency", 1, O_RECENCY}, {"facets", 1, O_FACETS},
+    {"stats", 0, O_STATS},   {"snippet-width", 1, O_SNIPPET_WIDTH}, {"config", 1, O_CONFIG},
 };
 
 /* Apply option ID with value ARG. Returns -1 to go on, else an exit status. */
@@ -195,8 +248,10 @@ static int apply_opt(struct opts *o, enum opt_id id, const char *arg)
             o->sort = Q_SORT_RELEVANCE;
         else if (!strcmp(arg, "date"))
             o->sort = Q_SORT_DATE;
+        else if (!strcmp(arg, "-date"))
+            o->sort = Q_SORT_DATE_ASC;
         else
-            return usage_error("--sort is relevance or date, not \"%s\"", arg);
+            return usage_error("--sort is relevance, date or -date, not \"%s\"", arg);
         break;
     case O_COUNT:
         o->count = 1;
@@ -217,6 +272,35 @@ static int apply_opt(struct opts *o, enum opt_id id, const char *arg)
     case O_HELP:
         fputs(usage_text, stdout);
         return EXIT_HITS;
+    case O_PER_SOURCE:
+        if (parse_size(arg, MAX_N, &o->per_source) != 0 || o->per_source == 0)
+            return usage_error("--per-source wants a number from 1 to 1000000, not \"%s\"",
+                               arg);
+        break;
+    case O_RECENCY:
+        if (parse_duration(arg) <= 0)
+            return usage_error("--recency wants a half-life such as 30d, 12h or 2w "
+                               "(units h, d, w, m, y), not \"%s\"",
+                               arg);
+        o->recency = arg;
+        break;
+    case O_FACETS: {
+        struct fmt_err err;
+        if (q_facets_parse(arg, &o->facets, &err) != FMT_OK)
+            return usage_error("--facets: %s", err.msg);
+        break;
+    }
+    case O_STATS:
+        o->stats = 1;
+        break;
+    case O_CONFIG:
+        o->config = arg;
+        break;
+    case O_SNIPPET_WIDTH:
+        if (parse_size(arg, 100000, &o->snippet_width) != 0)
+            return usage_error("--snippet-width wants a number from 0 to 100000, not \"%s\"",
+                               arg);
+        break;
     }
     return -1;
 }
@@ -258,7 +342,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 val = a + 3 + nlen;
             }
         } else if (!strcmp(a, "-h")) {
-            d = &opt_defs[14];
+            d = &opt_defs[14]; /* help */
         } else if (a[1] == 'n' && strspn(a + 2, "0123456789") == strlen(a + 2)) {
             d = &opt_defs[1]; /* -n N or -nN; "-nato" is a negated word */
             if (a[2])
@@ -286,9 +370,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 /* --index, else $NEWSIDX_INDEX, else $XDG_DATA_HOME/newsidx, else ~/.local/share/newsidx.
  * Writes into BUF; returns NULL when no location can be made. */
-static const char *index_dir(const struct opts *o, char *buf, size_t cap)
+static const char *index_dir(const struct opts *o, const struct fmt_config *cfg, char *buf,
+                             size_t cap)
 {
-    return fmt_index_dir(o->index, NULL, buf, cap, NULL) == FMT_OK ? buf : NULL;
+    return fmt_index_dir(o->index, cfg->index, buf, cap, NULL) == FMT_OK ? buf : NULL;
 }
 
 /* Print "newsq: MSG", then the query and a caret under 1-based byte column COL (0: no
@@ -334,6 +419,7 @@ struct session {
     struct q_plan *plan;
     struct hit_terms *ht; /* per-hit scratch (large, so on the heap) */
     int color;
+    struct timespec t0;   /* start, for --stats */
 };
 
 /* Fetch, snippet and print the hit H of rank RANK into OUT. */
@@ -342,7 +428,7 @@ static int print_hit(struct session *s, const struct q_hit *h, size_t rank, stru
 {
     struct hit_terms *ht = s->ht;
     struct fmt_article a;
-    struct fmt_buf snip;
+    struct fmt_buf snip, title;
     struct q_snip_opts so;
     struct q_out_hit oh;
     size_t seg, nsnip;
@@ -360,18 +446,28 @@ static int print_hit(struct session *s, const struct q_hit *h, size_t rank, stru
     if (rc != FMT_OK)
         return rc;
     fmt_buf_init(&snip);
+    fmt_buf_init(&title);
     q_snip_opts_default(&so);
+    so.width = s->o->snippet_width;
     if (s->color && s->o->format == Q_OUT_TEXT) {
         so.hl_on = "\033[1m";
         so.hl_off = "\033[0m";
     }
     const struct q_snip_term *st = q_plan_snip_terms(s->plan, &nsnip);
-    if (s->o->format == Q_OUT_TEXT || s->o->format == Q_OUT_JSON)
+    if ((s->o->format == Q_OUT_TEXT || s->o->format == Q_OUT_JSON) && so.width > 0)
         rc = q_snippet(s->an, a.body, strlen(a.body), st, nsnip, &so, &snip, err);
+    if (rc == FMT_OK && s->o->format == Q_OUT_TEXT && s->color) {
+        so.width = strlen(a.title) + 1; /* the whole title, highlighted */
+        rc = q_snippet(s->an, a.title, strlen(a.title), st, nsnip, &so, &title, err);
+    }
     if (rc == FMT_OK) {
+        memset(&oh, 0, sizeof(oh));
         oh.rank = rank;
         oh.score = h->score;
+        oh.decay = q_plan_decay(s->plan, a.timestamp);
         oh.a = &a;
+        oh.title = title.len ? (const char *)title.p : NULL;
+        oh.title_len = title.len;
         oh.snippet = (const char *)snip.p;
         oh.snippet_len = snip.len;
         oh.matches = ht->labels;
@@ -382,6 +478,7 @@ static int print_hit(struct session *s, const struct q_hit *h, size_t rank, stru
         if (rc != FMT_OK)
             rc = fmt_errorf(err, rc, "out of memory formatting a hit");
     }
+    fmt_buf_release(&title);
     fmt_buf_release(&snip);
     fmt_article_release(&a);
     return rc;
@@ -395,55 +492,131 @@ static int write_out(struct fmt_buf *out)
     return 0;
 }
 
+/* What the match callback feeds: the --per-source collapse and the --facets counts. */
+struct grouping {
+    struct q_collapse *collapse; /* NULL: off */
+    struct q_facets *facets;     /* NULL: off */
+};
+
+static int on_match(void *ctx, const struct fmt_seg *seg, uint32_t doc, const struct q_hit *h,
+                    struct fmt_err *err)
+{
+    struct grouping *g = ctx;
+    size_t len;
+    const char *src = fmt_seg_source_name(seg, fmt_seg_source_id(seg, doc), &len);
+    int rc = FMT_OK;
+    if (g->collapse)
+        rc = q_collapse_push(g->collapse, src, len, h, err);
+    if (rc == FMT_OK && g->facets)
+        rc = q_facets_add(g->facets, src, len, h->ts, err);
+    return rc;
+}
+
+static double elapsed_ms(const struct session *s)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - s->t0.tv_sec) * 1e3 + (double)(t.tv_nsec - s->t0.tv_nsec) / 1e6;
+}
+
+/* The --facets block and the --stats summary, after the hits. */
+static int print_tail(struct session *s, const struct q_facets *facets, uint64_t count,
+                      size_t shown, struct fmt_buf *out)
+{
+    const struct opts *o = s->o;
+    int json = o->format == Q_OUT_JSON, rc = FMT_OK;
+    if (facets && o->format != Q_OUT_IDS)
+        rc = q_facets_format(facets, json, out);
+    if (rc == FMT_OK && o->stats && json)
+        rc = fmt_buf_printf(out, "{\"stats\":{\"total\":%llu,\"shown\":%zu,\"offset\":%zu,"
+                                 "\"elapsed_ms\":%.3f}}\n",
+                            (unsigned long long)count, shown, o->offset, elapsed_ms(s));
+    else if (rc == FMT_OK && o->stats)
+        fprintf(stderr, "newsq: %llu matches, %zu shown, %.3f ms\n", (unsigned long long)count,
+                shown, elapsed_ms(s));
+    return rc;
+}
+
 static int run_search(struct session *s, struct fmt_err *err)
 {
     const struct opts *o = s->o;
-    struct q_topk topk;
+    struct q_topk topk = {NULL, 0, 0, Q_SORT_RELEVANCE};
+    struct q_collapse collapse;
+    struct q_facets facets;
+    struct grouping g = {NULL, NULL};
+    struct q_run run = {NULL, on_match, &g, 0};
     struct fmt_buf out, scratch;
+    const struct q_hit *hits = NULL;
+    size_t nhits = 0, shown = 0;
     uint64_t count = 0;
-    int rc, status = EXIT_NOHITS;
-    if (o->count) {
-        rc = q_plan_search(s->plan, NULL, &count, err);
-        if (rc != FMT_OK) {
-            fprintf(stderr, "newsq: %s\n", err->msg);
-            return EXIT_INDEX;
-        }
-        printf("%llu\n", (unsigned long long)count);
-        return count ? EXIT_HITS : EXIT_NOHITS;
-    }
-    s->ht = calloc(1, sizeof(*s->ht));
-    if (!s->ht) {
-        fputs("newsq: out of memory\n", stderr);
-        return EXIT_INDEX;
-    }
-    rc = q_topk_init(&topk, o->offset + o->n, o->sort, err);
-    if (rc == FMT_OK)
-        rc = q_plan_search(s->plan, &topk, &count, err);
-    if (rc != FMT_OK) {
-        q_topk_release(&topk);
-        fprintf(stderr, "newsq: %s\n", err->msg);
-        return EXIT_INDEX;
-    }
-    const struct q_hit *hits = q_topk_finish(&topk);
+    int rc = FMT_OK, status = EXIT_NOHITS;
     fmt_buf_init(&out);
     fmt_buf_init(&scratch);
-    for (size_t i = o->offset; i < topk.n; i++) {
+    q_facets_init(&facets, o->facets);
+    memset(&collapse, 0, sizeof(collapse));
+    if (o->facets)
+        g.facets = &facets;
+    if (!o->count) {
+        s->ht = calloc(1, sizeof(*s->ht));
+        if (!s->ht)
+            rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        if (rc == FMT_OK && o->per_source) {
+            rc = q_collapse_init(&collapse, o->per_source, o->sort, err);
+            g.collapse = &collapse;
+            run.score = 1;
+        } else if (rc == FMT_OK) {
+            rc = q_topk_init(&topk, o->offset + o->n, o->sort, err);
+            run.topk = &topk;
+        }
+    }
+    if (!g.collapse && !g.facets)
+        run.fn = NULL;
+    if (rc == FMT_OK)
+        rc = q_plan_run(s->plan, &run, &count, err);
+    if (rc == FMT_OK && g.collapse)
+        rc = q_collapse_finish(&collapse, o->offset + o->n, &hits, &nhits, err);
+    else if (rc == FMT_OK && run.topk) {
+        hits = q_topk_finish(&topk);
+        nhits = topk.n;
+    }
+    if (rc != FMT_OK) {
+        fprintf(stderr, "newsq: %s\n", err->msg);
+        status = EXIT_INDEX;
+        goto out;
+    }
+    if (o->count) {
+        fmt_buf_printf(&out, "%llu\n", (unsigned long long)count);
+        status = count ? EXIT_HITS : EXIT_NOHITS;
+    }
+    for (size_t i = o->offset; i < nhits; i++) {
         rc = print_hit(s, &hits[i], i + 1, &out, &scratch, err);
         if (rc != FMT_OK) {
             fprintf(stderr, "newsq: %s\n", err->msg);
             status = EXIT_INDEX;
-            break;
+            goto out;
         }
-        if (write_out(&out) != 0) {
-            fprintf(stderr, "newsq: writing output: %s\n", strerror(errno));
-            status = EXIT_IOERR;
-            break;
-        }
+        if (write_out(&out) != 0)
+            goto io_error;
+        shown++;
         status = EXIT_HITS;
     }
+    if (print_tail(s, g.facets, count, shown, &out) != FMT_OK) {
+        fputs("newsq: out of memory\n", stderr);
+        status = EXIT_INDEX;
+        goto out;
+    }
+    if (write_out(&out) != 0)
+        goto io_error;
+    goto out;
+io_error:
+    fprintf(stderr, "newsq: writing output: %s\n", strerror(errno));
+    status = EXIT_IOERR;
+out:
     fmt_buf_release(&out);
     fmt_buf_release(&scratch);
     q_topk_release(&topk);
+    q_collapse_release(&collapse);
+    q_facets_release(&facets);
     return status;
 }
 
@@ -453,6 +626,8 @@ static int prepare(struct session *s, struct q_arena *mem, struct q_plan_opts *p
 {
     const struct opts *o = s->o;
     struct q_parse_opts qo = {o->any, (int64_t)time(NULL)};
+    po->now = qo.now;
+    po->half_life = o->recency ? parse_duration(o->recency) : 0.0;
     struct q_node *root = NULL;
     size_t col = 0;
     int rc;
@@ -478,21 +653,33 @@ static int prepare(struct session *s, struct q_arena *mem, struct q_plan_opts *p
 
 int main(int argc, char **argv)
 {
-    struct opts o = {NULL, 10, 0, Q_OUT_TEXT, 0, NULL, NULL, NULL, 0, Q_SORT_RELEVANCE,
-                     0, 0, -1, NULL};
-    struct session s = {&o, NULL, NULL, NULL, NULL, 0};
+    struct opts o = {NULL, NULL, 10, 0, Q_OUT_TEXT, 0, NULL, NULL, NULL, 0, Q_SORT_RELEVANCE,
+                     0, 0, -1, 0, NULL, 0, 0, 160, NULL};
+    struct session s = {&o, NULL, NULL, NULL, NULL, 0, {0, 0}};
     struct q_plan_opts po;
     struct q_arena mem;
     struct fmt_err err = {0, ""};
+    struct fmt_config cfg;
     char dirbuf[4096];
     const char *dir;
     int status, rc;
+    fmt_config_init(&cfg);
     q_arena_init(&mem);
     q_plan_opts_default(&po);
+    clock_gettime(CLOCK_MONOTONIC, &s.t0);
     status = parse_opts(argc, argv, &o);
     if (status >= 0)
         goto out;
-    dir = index_dir(&o, dirbuf, sizeof(dirbuf));
+    if (fmt_config_load(o.config, &cfg, &err) != FMT_OK) {
+        fprintf(stderr, "newsq: %s\n", err.msg);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    po.bm25.k1 = cfg.k1;
+    po.bm25.b = cfg.b;
+    po.bm25.w[0] = cfg.title_weight;
+    po.bm25.w[1] = cfg.body_weight;
+    dir = index_dir(&o, &cfg, dirbuf, sizeof(dirbuf));
     if (!dir) {
         status = usage_error("%s", "no index location: use --index DIR or set NEWSIDX_INDEX");
         goto out;
@@ -535,5 +722,6 @@ out:
     fmt_snapshot_close(s.snap);
     free(o.sources);
     free(o.query);
+    fmt_config_release(&cfg);
     return status;
 }

@@ -27,20 +27,32 @@ static int put_date(struct fmt_buf *b, int64_t ts, int day_only)
     return fmt_buf_puts(b, t);
 }
 
+/* Share of the score of contribution C (scaled by the decay), in percent. */
+static double share(const struct q_out_hit *h, double c)
+{
+    return h->score > 0.0 ? 100.0 * c * h->decay / h->score : 0.0;
+}
+
 static int put_explain_text(struct fmt_buf *b, const struct q_out_hit *h)
 {
-    int rc = fmt_buf_printf(b, "     explain: %.4f = sum of term contributions\n", h->score);
+    int rc = h->decay == 1.0
+                 ? fmt_buf_printf(b, "      explain: %.6f = sum of term contributions\n", h->score)
+                 : fmt_buf_printf(b, "      explain: %.6g = recency %.6g x sum of term "
+                                     "contributions (shown scaled)\n",
+                                  h->score, h->decay);
     for (size_t i = 0; rc == FMT_OK && i < h->nex; i++) {
         const struct q_explain_term *t = &h->ex[i];
         if (!t->w || !t->w->scoring) {
-            rc = fmt_buf_printf(b, "       %s: filter, no score\n", t->w ? t->w->label : "?");
+            rc = fmt_buf_printf(b, "        %s: filter, no score\n", t->w ? t->w->label : "?");
             continue;
         }
         rc = fmt_buf_printf(b,
-                            "       %s: idf %.4f, tf title %u body %u, len title %u body %u, "
-                            "norm title %.4f body %.4f, tf~ %.4f -> %.4f\n",
-                            t->w->label, t->w->idf, t->tf[0], t->tf[1], t->len[0], t->len[1],
-                            t->norm[0], t->norm[1], t->tfn, t->contrib);
+                            "        %s: %.6g (%.1f%%) = idf %.4f x tf~ %.4f / (k1 + tf~); "
+                            "tf title %u body %u, len title %u body %u, norm title %.4f "
+                            "body %.4f\n",
+                            t->w->label, t->contrib * h->decay, share(h, t->contrib),
+                            t->w->idf, t->tfn, t->tf[0], t->tf[1], t->len[0], t->len[1],
+                            t->norm[0], t->norm[1]);
     }
     return rc;
 }
@@ -57,7 +69,9 @@ int q_output_text(struct fmt_buf *b, const struct q_out_hit *h)
         rc = a->source[0] ? put_clean(b, a->source, strlen(a->source)) : fmt_buf_puts(b, "-");
     if (rc == FMT_OK)
         rc = fmt_buf_puts(b, "\n      ");
-    if (rc == FMT_OK)
+    if (rc == FMT_OK && h->title) /* already clean, with highlights */
+        rc = fmt_buf_append(b, h->title, h->title_len);
+    else if (rc == FMT_OK)
         rc = a->title[0] ? put_clean(b, a->title, strlen(a->title))
                          : fmt_buf_puts(b, "(untitled)");
     if (rc == FMT_OK)
@@ -91,7 +105,7 @@ static int put_key_string(struct fmt_buf *b, const char *key, const char *s, siz
 
 static int put_explain_json(struct fmt_buf *b, const struct q_out_hit *h)
 {
-    int rc = fmt_buf_puts(b, ",\"explain\":[");
+    int rc = fmt_buf_printf(b, ",\"decay\":%.17g,\"explain\":[", h->decay);
     for (size_t i = 0; rc == FMT_OK && i < h->nex; i++) {
         const struct q_explain_term *t = &h->ex[i];
         const char *label = t->w ? t->w->label : "";
@@ -103,12 +117,13 @@ static int put_explain_json(struct fmt_buf *b, const struct q_out_hit *h)
             rc = fmt_json_put_string(b, label, strlen(label));
         if (rc == FMT_OK)
             rc = fmt_buf_printf(b,
-                                ",\"scoring\":%s,\"idf\":%.6f,\"tf\":[%u,%u],\"len\":[%u,%u],"
-                                "\"norm\":[%.6f,%.6f],\"tfn\":%.6f,\"contribution\":%.6f}",
+                                ",\"scoring\":%s,\"idf\":%.17g,\"tf\":[%u,%u],"
+                                "\"len\":[%u,%u],\"norm\":[%.17g,%.17g],\"tfn\":%.17g,"
+                                "\"contribution\":%.17g,\"share\":%.17g}",
                                 t->w && t->w->scoring ? "true" : "false",
                                 t->w && t->w->scoring ? t->w->idf : 0.0, t->tf[0], t->tf[1],
                                 t->len[0], t->len[1], t->norm[0], t->norm[1], t->tfn,
-                                t->contrib);
+                                t->contrib * h->decay, share(h, t->contrib) / 100.0);
     }
     return rc == FMT_OK ? fmt_buf_putc(b, ']') : rc;
 }
@@ -120,7 +135,7 @@ int q_output_json(struct fmt_buf *b, const struct q_out_hit *h)
     if (rc == FMT_OK)
         rc = put_key_string(b, "id", a->id, strlen(a->id));
     if (rc == FMT_OK)
-        rc = fmt_buf_printf(b, ",\"score\":%.6f", h->score);
+        rc = fmt_buf_printf(b, ",\"score\":%.17g", h->score);
     if (rc == FMT_OK)
         rc = put_key_string(b, "title", a->title, strlen(a->title));
     if (rc == FMT_OK)

@@ -15,8 +15,11 @@ enum q_out_format { Q_OUT_TEXT, Q_OUT_JSON, Q_OUT_IDS, Q_OUT_TSV };
 /* One hit to print. Everything is borrowed for the call. */
 struct q_out_hit {
     size_t rank;                     /* 1-based, offset included */
-    double score;
+    double score;                    /* the ranking score: BM25F times decay */
+    double decay;                    /* --recency factor (1 when off) */
     const struct fmt_article *a;     /* stored fields */
+    const char *title;               /* text: the title with highlights, or NULL: a->title */
+    size_t title_len;
     const char *snippet;             /* text: may hold highlight escapes; JSON: plain */
     size_t snippet_len;
     const char *const *matches;      /* distinct labels of the query terms found in it */
@@ -30,7 +33,10 @@ struct q_out_hit {
  *        Hegseth rules out NATO membership for Ukraine in peace deal with Russia
  *        id: samples/hegseth.txt
  *        …snippet with the matches highlighted…
- * followed by the explain lines when h->ex is set, then an empty line. Control
+ * followed by the explain lines when h->ex is set (each term's idf, tf and length per
+ * field, norm, tf~, contribution and its share of the score in percent; with --recency
+ * the contributions are scaled by the decay factor so they still add up to the score),
+ * then an empty line. Control
  * characters of stored fields are printed as spaces (no escape injection). */
 int q_output_text(struct fmt_buf *b, const struct q_out_hit *h);
 
