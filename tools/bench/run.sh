@@ -12,7 +12,6 @@
 set -eu
 
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
 CORPORA=${NEWSIDX_CORPORA:-../shared/corpora}
 BUILDS=${BENCH_BUILDS:-3}
 ITER=${BENCH_ITER:-50}
@@ -31,7 +30,7 @@ set -- "$CORPORA"/reuters21578/reut2-*.sgm
 [ -f "$1" ] || die "Reuters-21578 not found: expected $CORPORA/reuters21578/reut2-*.sgm
        (set NEWSIDX_CORPORA to the folder holding reuters21578/ and bbc/)"
 REUTERS_FILES=$#
-[ -d "$CORPORA/bbc" ] && ls "$CORPORA"/bbc/*/*.txt >/dev/null 2>&1 ||
+ls "$CORPORA"/bbc/*/*.txt >/dev/null 2>&1 ||
     die "BBC corpus not found: expected $CORPORA/bbc/<topic>/NNN.txt
        (set NEWSIDX_CORPORA to the folder holding reuters21578/ and bbc/)"
 
@@ -56,11 +55,11 @@ CFLAGS_BENCH="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -include form
 LIBS="build/librel.a -lz -lyaml -lstemmer -lutf8proc -lm"
 # shellcheck disable=SC2086
 {
-    $CC $CFLAGS_BENCH -o $OUT/benchrun tools/bench/benchrun.c tools/bench/benchutil.c -lm &&
-    $CC $CFLAGS_BENCH -o $OUT/bbc2jsonl tools/bench/bbc2jsonl.c $LIBS &&
-    $CC $CFLAGS_BENCH -o $OUT/fts5_bench tools/bench/fts5_bench.c tools/bench/benchutil.c \
+    $CC $CFLAGS_BENCH -o "$OUT"/benchrun tools/bench/benchrun.c tools/bench/benchutil.c -lm &&
+    $CC $CFLAGS_BENCH -o "$OUT"/bbc2jsonl tools/bench/bbc2jsonl.c $LIBS &&
+    $CC $CFLAGS_BENCH -o "$OUT"/fts5_bench tools/bench/fts5_bench.c tools/bench/benchutil.c \
         -lsqlite3 $LIBS &&
-    $CC $CFLAGS_BENCH -o $OUT/newsidx_inproc tools/bench/newsidx_inproc.c \
+    $CC $CFLAGS_BENCH -o "$OUT"/newsidx_inproc tools/bench/newsidx_inproc.c \
         tools/bench/benchutil.c $LIBS
 } || die "building the benchmark programs failed"
 
@@ -69,8 +68,8 @@ trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 # private copies: a `make` running meanwhile must not swap the binaries under the run
 mkdir "$TMP/bin"
-cp build/newsidx build/newsq build/reuters2jsonl $OUT/benchrun $OUT/bbc2jsonl \
-    $OUT/fts5_bench $OUT/newsidx_inproc "$TMP/bin/"
+cp build/newsidx build/newsq build/reuters2jsonl "$OUT"/benchrun "$OUT"/bbc2jsonl \
+    "$OUT"/fts5_bench "$OUT"/newsidx_inproc "$TMP/bin/"
 BIN=$TMP/bin
 
 bytes_of() { # total bytes of the regular files under $1 (a directory or a file)
@@ -87,9 +86,9 @@ echo "bench: preparing the corpus" >&2
 # --- 1. input, prepared once -----------------------------------------------------------
 R=$TMP/reuters.jsonl
 B=$TMP/bbc.jsonl
-$BIN/reuters2jsonl "$CORPORA"/reuters21578/reut2-*.sgm >"$R" 2>"$TMP/reuters2jsonl.log" ||
+"$BIN"/reuters2jsonl "$CORPORA"/reuters21578/reut2-*.sgm >"$R" 2>"$TMP/reuters2jsonl.log" ||
     die "reuters2jsonl failed: $(cat "$TMP/reuters2jsonl.log")"
-$BIN/bbc2jsonl "$CORPORA/bbc" >"$B" || die "bbc2jsonl failed"
+"$BIN"/bbc2jsonl "$CORPORA/bbc" >"$B" || die "bbc2jsonl failed"
 N_R=$(wc -l <"$R" | tr -d ' ')
 N_B=$(wc -l <"$B" | tr -d ' ')
 N_ALL=$((N_R + N_B))
@@ -105,13 +104,15 @@ i=1
 while [ "$i" -le "$BUILDS" ]; do
     echo "bench: index build $i/$BUILDS" >&2
     rm -rf "$TMP/nidx" "$TMP/fts.db"
-    r=$($BIN/benchrun time "$TMP/nidx.log" $BIN/newsidx --index "$TMP/nidx" add \
+    r=$("$BIN"/benchrun time "$TMP/nidx.log" "$BIN"/newsidx --index "$TMP/nidx" add \
         --keep-duplicates "$R" "$B") || die "could not run newsidx"
+    # shellcheck disable=SC2086
     set -- $r
     [ "$4" = 0 ] || die "newsidx add exited $4: $(tail -5 "$TMP/nidx.log")"
     echo "$1 $2 $3 $(bytes_of "$TMP/nidx")" >>"$TMP/build.nidx"
-    r=$($BIN/benchrun time "$TMP/fts.log" $BIN/fts5_bench build "$TMP/fts.db" "$R" "$B") ||
+    r=$("$BIN"/benchrun time "$TMP/fts.log" "$BIN"/fts5_bench build "$TMP/fts.db" "$R" "$B") ||
         die "could not run fts5_bench"
+    # shellcheck disable=SC2086
     set -- $r
     [ "$4" = 0 ] || die "fts5_bench build exited $4: $(tail -5 "$TMP/fts.log")"
     echo "$1 $2 $3 $(bytes_of "$TMP/fts.db")" >>"$TMP/build.fts"
@@ -119,29 +120,30 @@ while [ "$i" -le "$BUILDS" ]; do
 done
 FTS_DOCS=$(awk '$1 == "docs" {print $2}' "$TMP/fts.log")
 [ "$FTS_DOCS" = "$N_ALL" ] || die "FTS5 indexed $FTS_DOCS articles, expected $N_ALL"
-NIDX_DOCS=$($BIN/newsidx --index "$TMP/nidx" stats | awk '$1 == "articles" {print $2}')
+NIDX_DOCS=$("$BIN"/newsidx --index "$TMP/nidx" stats | awk '$1 == "articles" {print $2}')
 [ "$NIDX_DOCS" = "$N_ALL" ] || die "newsidx indexed ${NIDX_DOCS:-?} articles, expected $N_ALL"
 col() { awk -v c="$1" '{print $c}' "$2" | median; }
 
 # --- 3a. in-process query latency ------------------------------------------------------
 echo "bench: in-process queries ($ITER passes)" >&2
-$BIN/newsidx_inproc "$TMP/nidx" "$QUERIES" "$ITER" >"$TMP/inproc.nidx" ||
+"$BIN"/newsidx_inproc "$TMP/nidx" "$QUERIES" "$ITER" >"$TMP/inproc.nidx" ||
     die "newsidx_inproc failed"
-$BIN/fts5_bench inproc "$TMP/fts.db" "$QUERIES" "$ITER" >"$TMP/inproc.fts" ||
+"$BIN"/fts5_bench inproc "$TMP/fts.db" "$QUERIES" "$ITER" >"$TMP/inproc.fts" ||
     die "fts5_bench inproc failed"
 
 # --- 3b. whole-process query latency ---------------------------------------------------
 echo "bench: whole-process queries ($REPEAT rounds)" >&2
-$BIN/benchrun procq "$QUERIES" "$REPEAT" \
-    newsidx $BIN/newsq --index "$TMP/nidx" -n 10 {} :: \
-    fts5 $BIN/fts5_bench query "$TMP/fts.db" 10 {} >"$TMP/proc" ||
+"$BIN"/benchrun procq "$QUERIES" "$REPEAT" \
+    newsidx "$BIN"/newsq --index "$TMP/nidx" -n 10 {} :: \
+    fts5 "$BIN"/fts5_bench query "$TMP/fts.db" 10 {} >"$TMP/proc" ||
     die "whole-process query run failed"
 
 # --- 6. memory bound -------------------------------------------------------------------
 echo "bench: memory check" >&2
 rm -rf "$TMP/mem"
-r=$($BIN/benchrun time "$TMP/mem.log" $BIN/newsidx --index "$TMP/mem" add \
+r=$("$BIN"/benchrun time "$TMP/mem.log" "$BIN"/newsidx --index "$TMP/mem" add \
     --mem-budget 32 "$R") || die "could not run newsidx"
+# shellcheck disable=SC2086
 set -- $r
 [ "$4" = 0 ] || die "newsidx add --mem-budget 32 exited $4: $(tail -5 "$TMP/mem.log")"
 MEM_KIB=$3
@@ -158,7 +160,7 @@ SAME=$(paste "$TMP/inproc.nidx" "$TMP/inproc.fts" |
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $(uname -m), ${CPU:-unknown CPU}, $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs"
-    echo "- SQLite $($BIN/fts5_bench version); newsidx $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "- SQLite $("$BIN"/fts5_bench version); newsidx $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "- corpus: $N_R Reuters-21578 articles ($REUTERS_FILES SGML files) + $N_B BBC articles = $N_ALL articles, $(mib "$IN_BYTES") MiB of JSON Lines"
     echo "  (newsidx indexed $NIDX_DOCS, FTS5 $FTS_DOCS)"
     echo "- command: \`make bench\` = \`sh tools/bench/run.sh\` (BENCH_BUILDS=$BUILDS BENCH_ITER=$ITER BENCH_REPEAT=$REPEAT)"
