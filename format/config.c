@@ -140,7 +140,7 @@ static int get_string(struct reader *r, const yaml_node_t *n, const char *key, c
 /* ~/x and relative paths: absolute copy. */
 static int resolve_path(struct reader *r, const yaml_node_t *n, const char *key, char **out)
 {
-    const char *s, *home = getenv("HOME");
+    const char *s = NULL, *home = getenv("HOME");
     char buf[4096];
     int len, rc = get_string(r, n, key, &s);
 
@@ -200,7 +200,7 @@ static int analyzer_pair(struct reader *r, const char *key, const yaml_node_t *k
                          const yaml_node_t *v, void *ctx)
 {
     struct fmt_config *c = r->c;
-    const char *s;
+    const char *s = NULL;
     int rc;
 
     (void)ctx;
@@ -279,7 +279,7 @@ static int source_pair(struct reader *r, const char *key, const yaml_node_t *k,
 {
     static const char *const formats[] = {"auto", "page", "markdown", "md", "jsonl"};
     struct fmt_config_source *s = ctx;
-    const char *str;
+    const char *str = NULL;
     int rc;
 
     if (!strcmp(key, "path"))
