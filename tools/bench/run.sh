@@ -177,7 +177,7 @@ SAME=$(paste "$TMP/inproc.nidx" "$TMP/inproc.fts" |
     echo "|---|---:|---:|---:|"
     row() { # label nidx fts
         awk -v l="$1" -v a="$2" -v b="$3" -v f="$4" 'BEGIN {
-            printf "| %s | " f " | " f " | %s |\n", l, a, b, (b > 0 ? sprintf("%.2f", a / b) : "-") }'
+            printf "| %s | " f " | " f " | %s |\n", l, a, b, (b > 0 ? sprintf(a / b < 0.1 ? "%.3f" : "%.2f", a / b) : "-") }'
     }
     row "build wall s" "$(col 1 "$TMP/build.nidx")" "$(col 1 "$TMP/build.fts")" "%.2f"
     row "build CPU s" "$(col 2 "$TMP/build.nidx")" "$(col 2 "$TMP/build.fts")" "%.2f"
