@@ -27,7 +27,10 @@
  * no segments: it builds a whole new generation beside the old one, which keeps serving,
  * and its first commit names only the new segments (and records last-rebuild). A failed
  * commit leaves the writer broken: every later call returns the first error, and the
- * files it wrote are leftovers for the next open.
+ * files it wrote are leftovers for the next open. A failure of the final directory fsync
+ * comes after the rename, so that commit may be visible (and may or may not survive a
+ * power loss): the writer then removes nothing at all, and the index on disk is the old
+ * or the new generation, both complete.
  */
 #include "writer.h"
 
@@ -661,8 +664,12 @@ static int commit(struct idx_writer *w, int policy, struct fmt_err *err)
     if (rc == FMT_OK)
         rc = fmt_manifest_write(w->dir, &next, err);
     if (rc != FMT_OK) {
+        /* When only the directory fsync after the rename failed, the new manifest is
+         * already visible: from here on this writer cannot tell which manifest is on disk,
+         * so it removes nothing; the next open judges leftovers by what is there. */
         fmt_manifest_release(&next);
         w->broken = rc;
+        w->manifest_ok = 0;
         return rc;
     }
     /* committed: adopt the new manifest, forget dropped segments, remove old files */

@@ -346,3 +346,43 @@ release_lock() {
     [ "$(segments)" -eq 1 ]
     [ "$(queries; newsq --json -n 10 "oil prices" | sed 's/"snippet":.*//')" = "$before" ]
 }
+
+@test "compact and merging commits fail cleanly at every I/O step" {
+    records 108 > r.jsonl
+    newsidx add --commit-every 12 r.jsonl # 9 tier-1 segments
+    newsidx rm r4
+    [ "$(segments)" -eq 9 ]
+    records 12 | sed 's/"id":"r/"id":"x/; s/Talks/Extra talks/' > extra.jsonl
+    cp -r "$IX" pristine
+    newsidx export > before.jsonl
+    for cmd in compact "add extra.jsonl"; do # add: a 10th tier-1 segment, merged at commit
+        newsidx $cmd
+        newsidx export > after.jsonl
+        rm -rf "$IX"
+        cp -r pristine "$IX"
+        failures=0
+        for n in $(seq 1 30); do
+            for op in write fsync rename; do
+                NEWSIDX_FAULT=$op:$n run newsidx $cmd
+                [ "$status" -eq 0 ] && continue
+                [ "$status" -eq 74 ] || { echo "$cmd $op:$n exit $status: $output"; false; }
+                failures=$((failures + 1))
+                newsidx export > now.jsonl
+                # the old index, or (only when the directory fsync after the manifest
+                # rename failed) the new one: never anything in between
+                cmp -s now.jsonl before.jsonl || { [ "$op" = fsync ] && cmp now.jsonl after.jsonl; }
+                run newsidx check
+                [ "$status" -eq 0 ]
+                rm -rf "$IX"
+                cp -r pristine "$IX"
+            done
+        done
+        [ "$failures" -ge 5 ]
+        rm -rf "$IX"
+        cp -r pristine "$IX"
+        newsidx $cmd
+        [ "$(segments)" -eq 1 ]
+        rm -rf "$IX"
+        cp -r pristine "$IX"
+    done
+}
