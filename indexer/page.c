@@ -2,6 +2,7 @@
  * teaser lists read apart (essay above idx_page_teasers). */
 #include "page.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -195,9 +196,10 @@ fail:
  * News"), so the split is a heuristic, in this order:
  *
  *  1. Sources the page names reliably (X of each "More from X" header, the whole text of
- *     items without a summary, and sources found by rule 3a) are "known". If the text ends
- *     with a known source glued to the summary (no blank before it) or is exactly one, the
- *     longest such source wins. This recovers camel-case names ("McClatchy DC",
+ *     items without a summary, and sources found after punctuation by rule 3) are "known".
+ *     If the text ends with a known source glued to the summary (no blank before it) or is
+ *     exactly one, the longest such source wins; a name that only this item gave does
+ *     not count. This recovers camel-case names ("McClatchy DC",
  *     "TechCrunch") that rule 3b would cut, when the page names them elsewhere.
  *  2. Only the last IDX_TEASER_SOURCE_WORDS words can hold the source. A glue point is a
  *     position inside a word where an uppercase letter follows (a) sentence punctuation
@@ -228,6 +230,8 @@ enum split { SPLIT_WHOLE, SPLIT_PUNCT, SPLIT_CASE, SPLIT_NONE };
 /* Source names the page gives reliably (rule 1). Slices of the text. */
 struct known {
     struct line name[KNOWN_MAX];
+    size_t from[KNOWN_MAX]; /* the one item that gave the name, or SIZE_MAX: a header or
+                               several items */
     size_t n;
 };
 
@@ -381,27 +385,34 @@ static enum split split_source(const struct line *rest, size_t *at)
     return SPLIT_NONE;
 }
 
-static void known_add(struct known *k, const char *p, size_t len)
+/* Note source P[0..len) given by item ITEM (SIZE_MAX: by a header). */
+static void known_add(struct known *k, const char *p, size_t len, size_t item)
 {
+    for (size_t i = 0; i < k->n; i++)
+        if (k->name[i].len == len && memcmp(k->name[i].p, p, len) == 0) {
+            if (k->from[i] != item)
+                k->from[i] = SIZE_MAX;
+            return;
+        }
     if (len == 0 || k->n == KNOWN_MAX)
         return;
-    for (size_t i = 0; i < k->n; i++)
-        if (k->name[i].len == len && memcmp(k->name[i].p, p, len) == 0)
-            return;
     k->name[k->n].p = p;
-    k->name[k->n++].len = len;
+    k->name[k->n].len = len;
+    k->from[k->n++] = item;
 }
 
-/* Rule 1 on teaser T: move the split to the longest known source that ends its text glued
- * to the summary (or is the whole text). */
-static void apply_known(const struct known *k, struct idx_teaser *t)
+/* Rule 1 on teaser T, item ITEM: move the split to the longest known source that ends its
+ * text glued to the summary (or is the whole text). A name only this item gave does not
+ * count: rule 1 must not confirm the item's own guess ("O’BrienCNN" gives "BrienCNN"). */
+static void apply_known(const struct known *k, struct idx_teaser *t, size_t item)
 {
     const char *p = t->summary;
     size_t len = t->summary_len + t->source_len, best = 0;
 
     for (size_t i = 0; i < k->n; i++) {
         size_t kl = k->name[i].len;
-        if (kl > best && kl <= len && memcmp(p + len - kl, k->name[i].p, kl) == 0 &&
+        if (k->from[i] != item && kl > best && kl <= len &&
+            memcmp(p + len - kl, k->name[i].p, kl) == 0 &&
             (kl == len || !is_blank(p[len - kl - 1])))
             best = kl;
     }
@@ -511,7 +522,7 @@ static int add_item(struct idx_teaser **t, size_t *n, size_t *cap, const struct 
     it->age = age;
     it->key = 0;
     if (how == SPLIT_WHOLE || how == SPLIT_PUNCT)
-        known_add(known, it->source, it->source_len);
+        known_add(known, it->source, it->source_len, *n - 1);
     return FMT_OK;
 }
 
@@ -536,7 +547,8 @@ int idx_page_teasers(const char *text, size_t len, struct idx_teaser **out, size
             continue;
         if (is_more_header(&l) && dash_follows(text, len, pos)) {
             if (has_prefix(&l, "More from "))
-                known_add(&known, l.p + strlen("More from "), l.len - strlen("More from "));
+                known_add(&known, l.p + strlen("More from "), l.len - strlen("More from "),
+                          SIZE_MAX);
             continue;
         }
         after = pos;
@@ -547,7 +559,7 @@ int idx_page_teasers(const char *text, size_t len, struct idx_teaser **out, size
         rc = add_item(&t, &cnt, &cap, &l, &rest, age, &known);
     }
     for (size_t i = 0; rc == FMT_OK && i < cnt; i++) {
-        apply_known(&known, &t[i]);
+        apply_known(&known, &t[i], i);
         rc = headline_key(t[i].title, t[i].title_len, &t[i].key);
     }
     if (rc == FMT_OK)
