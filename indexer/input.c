@@ -12,7 +12,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -72,6 +74,7 @@ void idx_input_opts_default(struct idx_input_opts *o)
     o->source = NULL;
     o->timestamp = FMT_NO_TIME;
     o->max_line = IDX_INPUT_MAX_LINE_DEFAULT;
+    o->teasers = 0;
 }
 
 static void skipf(struct walk *w, const char *file, size_t line, const char *fmt, ...)
@@ -117,10 +120,10 @@ static size_t line_of(const char *text, size_t off)
     return line;
 }
 
-/* Apply the id, source and timestamp rules to A and hand it over. LINE is the JSON Lines
- * line (0 for other formats). */
-static int deliver(struct walk *w, const struct src *s, enum idx_format f, size_t line,
-                   struct fmt_article *a)
+/* Apply the id, source and timestamp rules to A. LINE is the JSON Lines line (0 for other
+ * formats). FMT_OK, or FMT_ENOMEM with A released. */
+static int apply_rules(struct walk *w, const struct src *s, enum idx_format f, size_t line,
+                       struct fmt_article *a)
 {
     int rc = FMT_OK;
 
@@ -145,7 +148,16 @@ static int deliver(struct walk *w, const struct src *s, enum idx_format f, size_
         a->timestamp = w->o->timestamp;
     if (a->timestamp == FMT_NO_TIME && f != IDX_FORMAT_JSONL)
         a->timestamp = s->mtime;
-    return w->on_article(w->ctx, a);
+    return FMT_OK;
+}
+
+/* Apply the rules to A and hand it over; either way A is no longer the caller's. */
+static int deliver(struct walk *w, const struct src *s, enum idx_format f, size_t line,
+                   struct fmt_article *a)
+{
+    int rc = apply_rules(w, s, f, line, a);
+
+    return rc != FMT_OK ? rc : w->on_article(w->ctx, a);
 }
 
 /* Line reader over s->buf for JSON Lines. */
@@ -337,6 +349,70 @@ static int read_text(struct walk *w, struct src *s, int *skipped)
     }
 }
 
+/* Hand over teaser T of a page timed PAGE_TIME as its own article; ID holds
+ * "<page id>#teaser-" and gets the key appended. */
+static int deliver_teaser(struct walk *w, const struct src *s, const struct idx_teaser *t,
+                          struct fmt_buf *id, int64_t page_time)
+{
+    struct fmt_article a;
+
+    if (fmt_buf_printf(id, "%016" PRIx64, t->key) != FMT_OK)
+        return fmt_errorf(w->err, FMT_ENOMEM, "%s: out of memory", s->name);
+    if (fmt_article_init(&a) != FMT_OK)
+        return fmt_errorf(w->err, FMT_ENOMEM, "%s: out of memory", s->name);
+    if (fmt_article_set(&a.id, (const char *)id->p, id->len) != FMT_OK ||
+        fmt_article_set(&a.title, t->title, t->title_len) != FMT_OK ||
+        fmt_article_set(&a.body, t->summary, t->summary_len) != FMT_OK ||
+        fmt_article_set(&a.source, t->source, t->source_len) != FMT_OK) {
+        fmt_article_release(&a);
+        return fmt_errorf(w->err, FMT_ENOMEM, "%s: out of memory", s->name);
+    }
+    /* approximate: "45m" says 45 minutes before the page was saved, rounded by the site */
+    if (page_time != FMT_NO_TIME && page_time >= INT64_MIN + 1 + t->age)
+        a.timestamp = page_time - t->age;
+    return w->on_article(w->ctx, &a);
+}
+
+/* Deliver saved page PAGE (parsed from TEXT[0..len)), then its teasers (rules in input.h).
+ * PAGE is no longer the caller's. */
+static int deliver_page_and_teasers(struct walk *w, const struct src *s, const char *text,
+                                    size_t len, struct fmt_article *page)
+{
+    struct idx_teaser *t = NULL;
+    struct fmt_err perr;
+    struct fmt_buf id;
+    size_t n = 0, base;
+    int64_t when;
+    int rc;
+
+    rc = apply_rules(w, s, IDX_FORMAT_PAGE, 0, page);
+    if (rc != FMT_OK)
+        return rc;
+    fmt_buf_init(&id);
+    when = page->timestamp;
+    if (fmt_buf_printf(&id, "%s#teaser-", page->id) != FMT_OK) {
+        fmt_article_release(page);
+        return fmt_errorf(w->err, FMT_ENOMEM, "%s: out of memory", s->name);
+    }
+    base = id.len;
+    rc = w->on_article(w->ctx, page);
+    if (rc != FMT_OK)
+        goto out;
+    rc = idx_page_teasers(text, len, &t, &n, &perr);
+    if (rc != FMT_OK) {
+        rc = fmt_errorf(w->err, rc, "%s: %s", s->name, perr.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == FMT_OK; i++) {
+        id.len = base;
+        rc = deliver_teaser(w, s, &t[i], &id, when);
+    }
+out:
+    free(t);
+    fmt_buf_release(&id);
+    return rc;
+}
+
 static int parse_text(struct walk *w, struct src *s, enum idx_format f)
 {
     const char *text;
@@ -375,6 +451,8 @@ static int parse_text(struct walk *w, struct src *s, enum idx_format f)
     }
     if (rc != FMT_OK)
         return fmt_errorf(w->err, rc, "%s: %s", s->name, perr.msg);
+    if (f == IDX_FORMAT_PAGE && w->o->teasers)
+        return deliver_page_and_teasers(w, s, text, len, &a);
     return deliver(w, s, f, 0, &a);
 }
 

@@ -12,6 +12,14 @@
  *              FMT_NO_TIME.
  *   source     the record's source, else opts.source, else (saved pages) X of the first
  *              "More from X" header, else "".
+ * Teasers (opts.teasers, saved pages only): each teaser item after the page's body becomes
+ * an article delivered right after the page's own, in page order, repeats within the page
+ * once: title = headline, body = summary, source = the source glued to the summary (never
+ * opts.source, which names the page's publisher), url "", timestamp = the page's timestamp
+ * (rule above) minus the teaser's age ("45m"), FMT_NO_TIME when the page has none, and id =
+ * "<page id>#teaser-<16 hex digits of the folded-headline hash>", so adding the page again
+ * replaces its teasers instead of duplicating them. A malformed teaser list never skips
+ * the page: at worst it yields fewer teasers.
  * Bad input never fails the walk: it is reported to the skip callback and skipped (a whole
  * file for saved pages and front matter, one line for JSON Lines). */
 #ifndef IDX_INPUT_H
@@ -41,9 +49,12 @@ struct idx_input_opts {
     const char *source;       /* --source NAME, or NULL; borrowed */
     int64_t timestamp;        /* --timestamp, or FMT_NO_TIME (then mtime rule below) */
     size_t max_line;          /* longest accepted line in bytes (default 1 MiB), longer = bad input */
+    int teasers;              /* --teasers: nonzero delivers each teaser of a saved page as its
+                                 own article after the page's (rules below); 0 (default):
+                                 teasers are dropped */
 };
 
-/* AUTO, no source, FMT_NO_TIME, IDX_INPUT_MAX_LINE_DEFAULT. */
+/* AUTO, no source, FMT_NO_TIME, IDX_INPUT_MAX_LINE_DEFAULT, teasers off. */
 void idx_input_opts_default(struct idx_input_opts *o);
 
 /* Called for each parsed article; the callee takes ownership of *a's strings (it must call

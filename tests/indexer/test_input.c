@@ -1,5 +1,6 @@
 /* test_input.c - idx_input_add_path on temporary trees: walk order, ids, format detection,
- * the id/source/timestamp rules, and every kind of bad input reported with file and line. */
+ * the id/source/timestamp rules, teasers as their own articles (--teasers), and every kind of
+ * bad input reported with file and line. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@
 
 #include "input.h"
 
-#define MAX_SEEN 16
+#define MAX_SEEN 32
 
 /* What the callbacks saw. */
 struct seen {
@@ -682,6 +683,178 @@ static void test_input_project_samples_all_parse(void **state)
     assert_true(c.nato_page_ok);
 }
 
+/* A saved page with two teaser lists; "Repeat story" is in both. */
+static const char teaser_page[] =
+    "Page title\n"
+    "Page body mentions nothing else.\n"
+    "-\n"
+    "First teaser\n"
+    "First summary.Wire One - 45m -\n"
+    "Repeat story\n"
+    "Repeat summary.Wire Two - 2h -\n"
+    "No summary here\n"
+    "Wire Three - 3d\n"
+    "More from The Daily\n"
+    "-\n"
+    "Repeat story\n"
+    "Repeat summary.Wire Two - 2h -\n"
+    "Headline without an age line\n"
+    "More in Politics\n"
+    "-\n"
+    "Last one\n"
+    "Ends without the dash.The Daily - 5m\n";
+
+static void test_input_teasers_off_by_default_deliver_the_page_only(void **state)
+{
+    struct tree *t = *state;
+    struct seen s = {0};
+    struct idx_input_opts o;
+
+    idx_input_opts_default(&o);
+    assert_int_equal(o.teasers, 0);
+    write_text(t, "p.txt", teaser_page);
+    assert_int_equal(add(t, "p.txt", &o, &s), FMT_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.a[0].title, "Page title");
+    assert_string_equal(s.a[0].body, "Page body mentions nothing else.");
+    seen_release(&s);
+}
+
+static void test_input_teasers_become_articles_after_the_page(void **state)
+{
+    static const struct {
+        const char *title, *body, *source;
+        int64_t age;
+    } want[] = {
+        {"First teaser", "First summary.", "Wire One", 45 * 60},
+        {"Repeat story", "Repeat summary.", "Wire Two", 2 * 3600},
+        {"No summary here", "", "Wire Three", 3 * 86400},
+        {"Last one", "Ends without the dash.", "The Daily", 5 * 60},
+    };
+    struct tree *t = *state;
+    struct seen s = {0};
+    struct idx_input_opts o;
+    const int64_t when = 1739400000; /* 2025-02-12T22:40:00Z */
+
+    idx_input_opts_default(&o);
+    o.teasers = 1;
+    o.timestamp = when;
+    o.source = "Cmdline"; /* names the page's publisher, not the teasers' */
+    write_text(t, "p.txt", teaser_page);
+    assert_int_equal(add(t, NULL, &o, &s), FMT_OK);
+    assert_int_equal(s.nskip, 0);
+    assert_int_equal(s.n, 5); /* the page, then its 4 teasers, the repeat once */
+    assert_rel_id(t, s.a[0].id, "p.txt");
+    assert_string_equal(s.a[0].title, "Page title");
+    assert_string_equal(s.a[0].body, "Page body mentions nothing else.");
+    assert_string_equal(s.a[0].source, "Cmdline");
+    assert_true(s.a[0].timestamp == when);
+    for (int i = 1; i < s.n; i++) {
+        char prefix[700];
+        size_t plen;
+        snprintf(prefix, sizeof(prefix), "%s#teaser-", s.a[0].id);
+        plen = strlen(prefix);
+        assert_true(strncmp(s.a[i].id, prefix, plen) == 0);
+        assert_int_equal(strlen(s.a[i].id), plen + 16);
+        assert_int_equal(strspn(s.a[i].id + plen, "0123456789abcdef"), 16);
+        for (int j = 1; j < i; j++)
+            assert_string_not_equal(s.a[i].id, s.a[j].id);
+        assert_string_equal(s.a[i].title, want[i - 1].title);
+        assert_string_equal(s.a[i].body, want[i - 1].body);
+        assert_string_equal(s.a[i].source, want[i - 1].source);
+        assert_string_equal(s.a[i].url, "");
+        assert_true(s.a[i].timestamp == when - want[i - 1].age);
+    }
+    seen_release(&s);
+}
+
+static void test_input_teaser_ids_are_stable_and_times_follow_mtime(void **state)
+{
+    struct tree *t = *state;
+    struct seen s = {0}, again = {0};
+    struct idx_input_opts o;
+
+    idx_input_opts_default(&o);
+    o.teasers = 1;
+    write_text(t, "p.txt", teaser_page);
+    set_mtime(t, "p.txt", 1700000000);
+    assert_int_equal(add(t, "p.txt", &o, &s), FMT_OK);
+    assert_int_equal(s.n, 5);
+    assert_true(s.a[0].timestamp == 1700000000);
+    assert_true(s.a[1].timestamp == 1700000000 - 45 * 60);
+    /* the page saved again later: same ids (re-adding replaces), times move with it */
+    set_mtime(t, "p.txt", 1700086400);
+    assert_int_equal(add(t, "p.txt", &o, &again), FMT_OK);
+    assert_int_equal(again.n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(again.a[i].id, s.a[i].id);
+        assert_true(again.a[i].timestamp == s.a[i].timestamp + 86400);
+    }
+    seen_release(&s);
+    seen_release(&again);
+}
+
+static void test_input_malformed_teaser_list_keeps_the_page(void **state)
+{
+    struct tree *t = *state;
+    struct seen s = {0};
+    struct idx_input_opts o;
+
+    idx_input_opts_default(&o);
+    o.teasers = 1;
+    write_text(t, "p.txt", "Title\nBody.\n-\n-\nMore from\n - 5m -\nlonely headline\n"
+                           "- 3h\nMore in X\n-\n\n");
+    assert_int_equal(add(t, "p.txt", &o, &s), FMT_OK);
+    assert_int_equal(s.nskip, 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.a[0].body, "Body.");
+    seen_release(&s);
+}
+
+static void test_input_teasers_only_for_saved_pages(void **state)
+{
+    struct tree *t = *state;
+    struct seen s = {0};
+    struct idx_input_opts o;
+
+    idx_input_opts_default(&o);
+    o.teasers = 1;
+    write_text(t, "f.md", "---\ntitle: M\n---\nBody.\n-\nHeadline\nSummary.Wire - 5m -\n");
+    write_text(t, "j.jsonl", "{\"title\":\"J\",\"body\":\"-\\nHeadline\\nS.Wire - 5m -\"}\n");
+    assert_int_equal(add(t, NULL, &o, &s), FMT_OK);
+    assert_int_equal(s.n, 2);
+    seen_release(&s);
+}
+
+static void test_input_teasers_of_the_hill_sample(void **state)
+{
+    const char *root = getenv("NEWSIDX_ROOT");
+    char path[4096];
+    struct seen s = {0};
+    struct idx_input_opts o;
+    struct fmt_err err;
+
+    (void)state;
+    if (!root)
+        skip();
+    snprintf(path, sizeof(path), "%s/../shared/samples/thehill-hegseth-nato-ukraine.txt", root);
+    if (access(path, R_OK) != 0)
+        skip();
+    idx_input_opts_default(&o);
+    o.teasers = 1;
+    o.timestamp = 1739390400; /* 2025-02-12T20:00:00Z */
+    assert_int_equal(idx_input_add_path(path, &o, on_article, on_skip, &s, &err), FMT_OK);
+    assert_int_equal(s.n, 15); /* the page and 9 + 5 teasers; "More in Politics" repeats */
+    assert_null(strstr(s.a[0].body, "inflation"));
+    assert_string_equal(s.a[1].source, "BBC News");
+    assert_true(s.a[1].timestamp == 1739390400 - 20 * 60);
+    assert_string_equal(s.a[11].title, "Larry Summers sounds alarm over inflation under Trump");
+    assert_string_equal(s.a[11].source, "The Hill");
+    assert_non_null(strstr(s.a[11].body, "inflation"));
+    assert_string_equal(s.a[14].title, "Senate tees up final vote on RFK Jr. to lead HHS");
+    seen_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -705,6 +878,12 @@ int main(void)
         T(test_input_unreadable_path_is_eio),
         T(test_input_callback_value_stops_the_walk),
         T(test_input_special_files_and_directory_cycles_are_skipped),
+        T(test_input_teasers_off_by_default_deliver_the_page_only),
+        T(test_input_teasers_become_articles_after_the_page),
+        T(test_input_teaser_ids_are_stable_and_times_follow_mtime),
+        T(test_input_malformed_teaser_list_keeps_the_page),
+        T(test_input_teasers_only_for_saved_pages),
+        T(test_input_teasers_of_the_hill_sample),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
