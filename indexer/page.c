@@ -211,10 +211,12 @@ fail:
  *  4. No glue point: a text of at most IDX_TEASER_SOURCE_WORDS words is the source alone
  *     ("Yahoo News - 2d -"); a longer one is all summary with an unknown (empty) source.
  *
- * Known misses: a summary ending in a camel-case word ("...on YouTubeCNN" splits right,
- * "...to eBayCNN" gives "CNN" too, but "...textTechCrunch" gives "Crunch" unless rule 1
- * knows "TechCrunch"), and a source that itself contains a glue point after punctuation
- * ("U.S. News") unless rule 1 knows it.
+ * A summary ending in a camel-case word splits right ("...on YouTubeBBC News"). Known misses,
+ * unless rule 1 knows the name from elsewhere on the page: a camel-case source glued
+ * without punctuation ("...moreTechCrunch" gives "Crunch"), a one-word summary
+ * ("Exclusive.Reuters" is taken for a source), an apostrophe before a capital in the glued
+ * word ("O’BrienCNN" gives "BrienCNN"), a source with punctuation before a capital
+ * ("U.S. News").
  *
  * Repeats. The same story often appears under "More from X" and "More in Y"; items whose
  * folded headline (utf8proc case folding, diacritics stripped, quote and dash styles lumped
