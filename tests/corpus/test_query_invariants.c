@@ -853,6 +853,16 @@ static void test_prefix_scores_as_one_synonym_term(void **state)
         q_topk_release(&tk);
         free(mark);
     }
+    { /* "s*" has thousands of expansions: refused with a message naming the prefix */
+        struct q_arena mem;
+        struct q_plan *plan = NULL;
+        struct fmt_err err;
+        q_arena_init(&mem);
+        assert_int_equal(engine_plan(&W->e, &mem, "nato s*", NULL, &plan, &err), FMT_EINVAL);
+        assert_non_null(strstr(err.msg, "prefix \"s*\" is too broad"));
+        assert_non_null(strstr(err.msg, "at column 6"));
+        q_arena_release(&mem);
+    }
 }
 
 /* A random single word of a random doc, as query text; its term id in *id. */

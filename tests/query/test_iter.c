@@ -344,6 +344,90 @@ static void test_iter_not_over_many_blocks_counts_the_complement(void **state)
     assert_int_equal(n, 666);
 }
 
+/* An OR of many kids (a heap) gives the union, with every doc once, and scores each doc
+ * as the sum of the kids on it, in kid order. */
+static void test_iter_or_of_many_kids_is_the_union_and_sums_kid_scores(void **state)
+{
+    struct fixture *fx = *state;
+    const char *words[] = {"nato", "russia", "inflation", "riyadh", "membership", "zzzz",
+                           "peace", "deal", "markets", "talks", "leaders", "yyyy"};
+    enum { NW = sizeof(words) / sizeof(words[0]) };
+    struct q_term_w w[NW];
+    struct q_iter *k[NW], *it, *single;
+    struct q_bm25 bm;
+    struct q_bm25_params p;
+    unsigned want = 0;
+    q_bm25_params_default(&p);
+    q_bm25_init(&bm, &p, 2.0, 8.0);
+    for (size_t i = 0; i < NW; i++) {
+        w[i].idf = 1.0 + (double)i;
+        w[i].fields = 3u;
+        w[i].scoring = 1;
+        w[i].label = words[i];
+        k[i] = term(fx, words[i], 0, &w[i]);
+        want |= i == 5 || i == 11 ? 0 : docs_of(term(fx, words[i], 0, NULL));
+    }
+    assert_int_equal(q_iter_or(&fx->its, k, NW, &it, NULL), FMT_OK);
+    assert_int_equal(it->kind, Q_IT_OR);
+    assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+    unsigned got = 0;
+    while (it->doc != FMT_DOC_END) {
+        uint32_t doc = it->doc;
+        assert_false(got & D(doc));
+        got |= D(doc);
+        double sum = 0.0;
+        for (size_t i = 0; i < NW; i++) { /* each kid alone, fresh iterators */
+            single = term(fx, words[i], 0, &w[i]);
+            assert_int_equal(q_iter_advance(single, doc, NULL), FMT_OK);
+            if (single->doc == doc)
+                sum += q_iter_score(single, doc, &bm, NULL, NULL);
+        }
+        assert_true(fabs(q_iter_score(it, doc, &bm, NULL, NULL) - sum) < 1e-12);
+        assert_int_equal(q_iter_advance(it, doc + 1, NULL), FMT_OK);
+    }
+    assert_int_equal(got, want);
+}
+
+struct syn_seen {
+    int calls;
+    uint32_t tf[2];
+    double contrib;
+};
+
+static void on_syn(void *ctx, const struct q_explain_term *t)
+{
+    struct syn_seen *s = ctx;
+    s->calls++;
+    s->tf[0] = t->tf[0];
+    s->tf[1] = t->tf[1];
+    s->contrib = t->contrib;
+}
+
+/* A synonym group scores once per doc with the kids' tf summed. */
+static void test_iter_synonym_scores_summed_tf_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_term_w w = {2.0, 3u, 1, "x*"};
+    struct q_iter *k[2] = {term(fx, "nato", 0, &w), term(fx, "ukraine", 0, &w)}, *it;
+    struct q_bm25 bm;
+    struct q_bm25_params p;
+    struct syn_seen seen = {0, {0, 0}, 0.0};
+    q_bm25_params_default(&p);
+    q_bm25_init(&bm, &p, 2.0, 8.0);
+    assert_int_equal(q_iter_synonym(&fx->its, k, 2, &w, &it, NULL), FMT_OK);
+    assert_int_equal(q_iter_advance(it, 4, NULL), FMT_OK);
+    assert_int_equal(it->doc, 4); /* "Nato and Ukraine" / "Ukraine asks Nato for membership." */
+    double s = q_iter_score(it, 4, &bm, on_syn, &seen);
+    assert_int_equal(seen.calls, 1);
+    assert_int_equal(seen.tf[0], 2);
+    assert_int_equal(seen.tf[1], 2);
+    uint32_t tf[2] = {2, 2}, len[2] = {fmt_seg_field_len(fx->seg, 4, FMT_FIELD_TITLE),
+                                       fmt_seg_field_len(fx->seg, 4, FMT_FIELD_BODY)};
+    double want = q_bm25_contrib(&bm, 2.0, q_bm25_tfn(&bm, 3u, tf, len));
+    assert_true(fabs(s - want) < 1e-12);
+    assert_true(fabs(seen.contrib - want) < 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +439,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iter_and_with_a_missing_term_is_empty,
                                         setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_iter_or_unites, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_or_of_many_kids_is_the_union_and_sums_kid_scores,
+                                        setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_synonym_scores_summed_tf_once, setup_small,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_iter_not_excludes, setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_iter_pure_negation_uses_all_docs, setup_small,
                                         teardown),
