@@ -441,7 +441,7 @@ static int stats_json(struct fmt_buf *b, const struct idx_stats *st)
     for (size_t i = 0; i < st->ntop; i++) {
         rc |= fmt_buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
         rc |= fmt_json_put_string(b, st->top[i].name, strlen(st->top[i].name));
-        rc |= fmt_buf_printf(b, ",\"articles\":%" PRIu64 "}", st->top[i].count);
+        rc |= fmt_buf_printf(b, ",\"count\":%" PRIu64 "}", st->top[i].count);
     }
     rc |= fmt_buf_puts(b, "]");
     rc |= put_json_time(b, "last_commit", st->last_commit);

@@ -220,7 +220,7 @@ queries() {
     [[ "$output" == *'"deleted":1,'* ]]
     [[ "$output" == *'"duplicates_skipped":1,'* ]]
     [[ "$output" == *'"first_timestamp":"2025-02-'*'T10:00:00Z"'* ]]
-    [[ "$output" == *'"top_sources":[{"source":"BBC News","articles":29},{"source":"Reuters","articles":10}]'* ]]
+    [[ "$output" == *'"top_sources":[{"source":"BBC News","count":29},{"source":"Reuters","count":10}]'* ]]
     [[ "$output" == *'"last_commit":"20'* ]]
     [[ "$output" == *'"last_rebuild":null'* ]]
     [[ "$output" == *'"deletions":'* ]]
