@@ -18,7 +18,7 @@ newsidx() { "$BIN/newsidx" "$@"; }
 newsq() { "$BIN/newsq" "$@"; }
 
 articles() {
-    newsidx stats --json | sed 's/.*"articles":\([0-9]*\).*/\1/'
+    newsidx stats --json | sed -n 's/^{"articles":\([0-9]*\).*/\1/p'
 }
 
 @test "add indexes the samples and newsq ranks NATO stories first" {
