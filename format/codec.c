@@ -39,15 +39,10 @@ size_t fmt_varint_decode(const uint8_t *p, const uint8_t *end, uint64_t *v)
 unsigned fmt_bits_needed(const uint32_t *v, size_t n)
 {
     uint32_t all = 0;
-    unsigned bits = 0;
 
     for (size_t i = 0; i < n; i++)
         all |= v[i];
-    while (all) {
-        bits++;
-        all >>= 1;
-    }
-    return bits;
+    return all ? 32u - (unsigned)__builtin_clz(all) : 0u;
 }
 
 void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
@@ -71,30 +66,61 @@ void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
         out[o] = (uint8_t)acc;
 }
 
+static inline uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* Unpack N values of BITS bits. Inlined into one copy per width (the switch below), so the
+ * shifts and masks are constants and the main loop has no branch: value i lies in the 8
+ * bytes at (i * bits) / 8 (shift <= 7, 7 + 32 <= 64). The last few values, whose 8-byte
+ * window would reach past the packed bytes, are assembled byte by byte. */
+static inline __attribute__((always_inline)) void unpack_width(uint32_t *out, const uint8_t *in,
+                                                              size_t n, unsigned bits)
+{
+    const uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
+    size_t nbytes = fmt_bitpack_size(n, bits), i = 0, fast = 0;
+
+    if (nbytes >= 8) {
+        fast = ((nbytes - 8) * 8 + 7) / bits + 1;
+        if (fast > n)
+            fast = n;
+    }
+    for (; i < fast; i++) {
+        size_t bp = i * bits;
+        out[i] = (uint32_t)((load_le64(in + (bp >> 3)) >> (bp & 7)) & mask);
+    }
+    for (; i < n; i++) {
+        size_t bp = i * bits, byte = bp >> 3;
+        uint64_t w = 0;
+        for (size_t k = 0; byte + k < nbytes && k < 8; k++)
+            w |= (uint64_t)in[byte + k] << (8 * k);
+        out[i] = (uint32_t)((w >> (bp & 7)) & mask);
+    }
+}
+
 void fmt_bitunpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
 {
-    uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
-    size_t nbytes = fmt_bitpack_size(n, bits);
-    size_t bitpos = 0;
-
-    if (bits == 0) {
+    switch (bits) {
+    case 0:
         memset(out, 0, n * sizeof(*out));
-        return;
-    }
-    for (size_t i = 0; i < n; i++, bitpos += bits) {
-        size_t byte = bitpos >> 3;
-        uint64_t w = 0;
-        size_t take = nbytes - byte < 8 ? nbytes - byte : 8;
-        if (take == 8) {
-            memcpy(&w, in + byte, 8); /* little-endian hosts; see below */
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-            w = __builtin_bswap64(w);
-#endif
-        } else {
-            for (size_t k = 0; k < take; k++)
-                w |= (uint64_t)in[byte + k] << (8 * k);
-        }
-        out[i] = (uint32_t)((w >> (bitpos & 7)) & mask);
+        break;
+#define W(b)                                                                                       \
+    case b:                                                                                        \
+        unpack_width(out, in, n, b);                                                               \
+        break;
+        W(1) W(2) W(3) W(4) W(5) W(6) W(7) W(8) W(9) W(10) W(11) W(12) W(13) W(14) W(15) W(16)
+        W(17) W(18) W(19) W(20) W(21) W(22) W(23) W(24) W(25) W(26) W(27) W(28) W(29) W(30)
+        W(31) W(32)
+#undef W
+    default:
+        break; /* callers reject widths above 32 */
     }
 }
 

@@ -77,6 +77,32 @@ int fmt_seg_verify(const struct fmt_seg *seg, struct fmt_err *err);
 const struct fmt_seg_stats *fmt_seg_stats(const struct fmt_seg *seg);
 const char *fmt_seg_path(const struct fmt_seg *seg);
 
+/* Sections of a segment file, in file order (the layout at the top of segment_write.c). */
+#define FMT_SEG_SECTIONS 8
+
+/* Sizes of one segment, for tools/nxdump and size reports. */
+struct fmt_seg_sizes {
+    uint64_t section[FMT_SEG_SECTIONS]; /* bytes of each section, in file order */
+    uint64_t file;                      /* bytes of the whole file */
+    uint64_t terms;                     /* dictionary entries, all namespaces */
+    uint64_t postings;                  /* (term, doc) pairs, all namespaces */
+    uint64_t text_postings;             /* those of FMT_NS_TEXT */
+    uint64_t positions;                 /* positions stored (text and url namespaces) */
+    uint64_t skip_bytes;                /* skip tables, part of the postings section */
+};
+
+/* Name of section I (< FMT_SEG_SECTIONS): "postings", "positions", "dict", ... */
+const char *fmt_seg_section_name(unsigned i);
+/* Walk the dictionary and every posting list of SEG and fill *out. Reads the whole index
+ * part of the file (not the doc store). FMT_OK or FMT_ECORRUPT. */
+int fmt_seg_sizes(const struct fmt_seg *seg, struct fmt_seg_sizes *out, struct fmt_err *err);
+
+struct fmt_term_info;
+/* Raw bytes of TI's postings (skip table and blocks) and positions in SEG's mapping,
+ * borrowed until fmt_seg_close; *pos is NULL when the term has none. For tools/nxdump. */
+void fmt_seg_term_bytes(const struct fmt_seg *seg, const struct fmt_term_info *ti,
+                        const uint8_t **post, const uint8_t **pos);
+
 /* Where a term's postings live; filled by lookup, consumed by fmt_postings_open. */
 struct fmt_term_info {
     uint32_t df;       /* documents in the list */

@@ -145,6 +145,8 @@ int fmt_seg_open(struct fmt_seg **out, const char *path, struct fmt_err *err)
         rc = fmt_errorf(err, FMT_EIO, "%s: mmap: %s", path, strerror(errno));
         goto out_free;
     }
+    /* queries touch a few blocks here and there: no read-ahead of whole sections */
+    (void)madvise((void *)seg->map, seg->size, MADV_RANDOM);
     rc = check_footer(seg, err);
     if (rc == FMT_OK)
         rc = load_sources(seg, err);
@@ -699,6 +701,66 @@ int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch
     return FMT_OK;
 }
 
+/* ---- sizes ------------------------------------------------------------------------- */
+
+_Static_assert(SEC_COUNT == FMT_SEG_SECTIONS, "segment.h and segformat.h disagree");
+
+const char *fmt_seg_section_name(unsigned i)
+{
+    static const char *const names[SEC_COUNT] = {"postings", "positions", "dict",     "dictidx",
+                                                 "columns",  "sources",   "docstore", "docidx"};
+
+    return i < SEC_COUNT ? names[i] : "?";
+}
+
+/* Add the postings and positions of one term to *out. */
+static int term_sizes(const struct fmt_seg *seg, const struct fmt_term_info *ti,
+                      struct fmt_seg_sizes *out, struct fmt_err *err)
+{
+    struct fmt_postings p;
+    int rc = fmt_postings_open(&p, seg, ti, err);
+
+    if (rc != FMT_OK)
+        return rc;
+    out->postings += ti->df;
+    out->text_postings += ti->ns == FMT_NS_TEXT ? ti->df : 0;
+    out->skip_bytes += (uint64_t)(p.blocks - (seg->sec[SEC_POSTINGS] + ti->post_off));
+    if (ti->pos_len) {
+        while ((rc = fmt_postings_next(&p, err)) == FMT_OK && p.doc != FMT_DOC_END)
+            out->positions += (uint64_t)p.tf[0][p.i] + p.tf[1][p.i];
+    }
+    fmt_postings_release(&p);
+    return rc;
+}
+
+void fmt_seg_term_bytes(const struct fmt_seg *seg, const struct fmt_term_info *ti,
+                        const uint8_t **post, const uint8_t **pos)
+{
+    *post = seg->sec[SEC_POSTINGS] + ti->post_off;
+    *pos = ti->pos_len ? seg->sec[SEC_POSITIONS] + ti->pos_off : NULL;
+}
+
+int fmt_seg_sizes(const struct fmt_seg *seg, struct fmt_seg_sizes *out, struct fmt_err *err)
+{
+    int rc = FMT_OK;
+
+    memset(out, 0, sizeof(*out));
+    for (unsigned s = 0; s < SEC_COUNT; s++)
+        out->section[s] = seg->sec_len[s];
+    out->file = seg->size;
+    for (uint32_t blk = 0; blk < seg->ndictblocks && rc == FMT_OK; blk++) {
+        struct dict_cur c;
+        rc = dict_block_open(seg, blk, &c, err);
+        while (rc == FMT_OK && (rc = dict_next(seg, &c, err)) == FMT_OK) {
+            out->terms++;
+            rc = term_sizes(seg, &c.ti, out, err);
+        }
+        if (rc == FMT_ENOTFOUND)
+            rc = FMT_OK;
+    }
+    return rc;
+}
+
 /* ---- verification ----------------------------------------------------------------- */
 
 static int verify_postings(const struct fmt_seg *seg, const struct fmt_term_info *ti,
@@ -734,6 +796,7 @@ int fmt_seg_verify(const struct fmt_seg *seg, struct fmt_err *err)
     struct fmt_buf scratch;
     int rc = FMT_OK;
 
+    (void)madvise((void *)seg->map, seg->size, MADV_SEQUENTIAL); /* verify reads it all */
     if (fmt_crc32(0, seg->map, foot) != body_crc)
         return fmt_errorf(err, FMT_ECORRUPT, "%s: checksum mismatch (bytes 0 to %zu)", seg->path,
                           foot);

@@ -135,6 +135,46 @@ static void test_segment_roundtrips_small_docs(void **state)
     fmt_seg_close(seg);
 }
 
+static void test_segment_sizes_count_postings_and_positions(void **state)
+{
+    struct fixture *fx = *state;
+    struct fmt_seg_builder *b;
+    struct fmt_seg *seg;
+    struct fmt_seg_sizes sz;
+    struct fmt_term_info ti;
+    const uint8_t *post, *pos;
+    struct fmt_err err;
+    uint64_t sum = 0;
+
+    assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+    add(b, "a", "NATO talks", "The NATO summit talks about NATO.", "BBC News", 100);
+    add(b, "b", "Weather", "Rain in Brussels.", "Reuters", FMT_NO_TIME);
+    add(b, "c", "Ukraine", "Peace deal with NATO nato", "BBC News", 300);
+    assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
+    fmt_seg_builder_free(b);
+    assert_int_equal(fmt_seg_open(&seg, fx->path, &err), FMT_OK);
+    assert_int_equal(fmt_seg_sizes(seg, &sz, &err), FMT_OK);
+    /* tokens: titles 2 + 1 + 1, bodies 6 + 3 + 5 */
+    assert_int_equal(sz.positions, 18);
+    /* distinct (term, doc): 5 + 4 + 5 text, 3 ids, 3 sources */
+    assert_int_equal(sz.text_postings, 14);
+    assert_int_equal(sz.postings, 20);
+    assert_int_equal(sz.terms, fmt_seg_stats(seg)->nterms);
+    for (unsigned i = 0; i < FMT_SEG_SECTIONS; i++)
+        sum += sz.section[i];
+    assert_true(sum < sz.file && sz.file == fmt_seg_stats(seg)->file_bytes);
+    assert_string_equal(fmt_seg_section_name(0), "postings");
+    assert_string_equal(fmt_seg_section_name(FMT_SEG_SECTIONS - 1), "docidx");
+    assert_true(sz.skip_bytes > 0 && sz.skip_bytes < sz.section[0]);
+    /* nato: docs 0 (title 0, body 1 5) and 2 (body 3 4); positions are varint deltas */
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "nato", 4, &ti, &err), FMT_OK);
+    fmt_seg_term_bytes(seg, &ti, &post, &pos);
+    assert_non_null(pos);
+    assert_int_equal(ti.pos_len, 5);
+    assert_memory_equal(pos, "\x00\x01\x04\x03\x01", 5);
+    fmt_seg_close(seg);
+}
+
 struct prefix_ctx {
     char seen[16][32];
     int n;
@@ -265,6 +305,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_segment_roundtrips_small_docs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_many_docs_cross_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_sizes_count_postings_and_positions, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_segment_detects_flipped_and_truncated_bytes, setup,
                                         teardown),
     };

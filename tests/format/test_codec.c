@@ -1,0 +1,140 @@
+/* test_codec.c - varints, bit-packing (every width, full and partial blocks, exact-size
+ * buffers) and CRC32 against known values. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+static uint64_t next_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void test_varint_roundtrips_boundaries_and_u64_max(void **state)
+{
+    static const struct {
+        uint64_t v;
+        size_t len;
+    } cases[] = {{0, 1},          {1, 1},           {127, 1},         {128, 2},
+                 {16383, 2},      {16384, 3},       {UINT32_MAX, 5},  {(uint64_t)1 << 35, 6},
+                 {UINT64_MAX, 10}};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t buf[FMT_VARINT_MAX];
+        uint64_t back = 0;
+        size_t n = fmt_varint_encode(buf, cases[i].v);
+        assert_int_equal(n, cases[i].len);
+        assert_int_equal(fmt_varint_decode(buf, buf + n, &back), n);
+        assert_true(back == cases[i].v);
+        assert_int_equal(fmt_varint_decode(buf, buf + n - 1, &back), 0); /* truncated */
+    }
+}
+
+static void test_varint_rejects_more_than_64_bits(void **state)
+{
+    uint8_t buf[11] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0};
+    uint64_t v;
+    (void)state;
+
+    assert_int_equal(fmt_varint_decode(buf, buf + sizeof(buf), &v), 0);
+}
+
+static void test_varint_encodes_300_as_ac_02(void **state)
+{
+    uint8_t buf[FMT_VARINT_MAX];
+    (void)state;
+
+    assert_int_equal(fmt_varint_encode(buf, 300), 2);
+    assert_int_equal(buf[0], 0xac);
+    assert_int_equal(buf[1], 0x02);
+}
+
+static void test_bits_needed_is_width_of_largest(void **state)
+{
+    uint32_t v[3] = {0, 0, 0};
+    (void)state;
+
+    assert_int_equal(fmt_bits_needed(v, 3), 0);
+    v[1] = 1;
+    assert_int_equal(fmt_bits_needed(v, 3), 1);
+    v[2] = 255;
+    assert_int_equal(fmt_bits_needed(v, 3), 8);
+    v[0] = 256;
+    assert_int_equal(fmt_bits_needed(v, 3), 9);
+    v[0] = UINT32_MAX;
+    assert_int_equal(fmt_bits_needed(v, 3), 32);
+}
+
+/* Every width 0..32 and block sizes from 1 to 128, unpacked from an exact-size heap buffer
+ * (ASan catches a read past the packed bytes). */
+static void test_bitpack_roundtrips_every_width_and_length(void **state)
+{
+    static const size_t lens[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 100, 127, 128};
+    uint64_t seed = 0x1234567;
+    (void)state;
+
+    for (unsigned bits = 0; bits <= 32; bits++) {
+        for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+            size_t n = lens[li], size = fmt_bitpack_size(n, bits);
+            uint32_t in[FMT_BLOCK], out[FMT_BLOCK + 1];
+            uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
+            uint8_t *packed = malloc(size ? size : 1);
+            assert_non_null(packed);
+            memset(packed, 0, size ? size : 1);
+            for (size_t i = 0; i < n; i++)
+                in[i] = (uint32_t)(next_rand(&seed) & mask);
+            if (n && bits)
+                in[n - 1] = (uint32_t)mask; /* the widest value last: the tail path */
+            fmt_bitpack(packed, in, n, bits);
+            memset(out, 0xa5, sizeof(out));
+            fmt_bitunpack(out, packed, n, bits);
+            assert_memory_equal(in, out, n * sizeof(uint32_t));
+            assert_int_equal(out[n], 0xa5a5a5a5u); /* nothing written past n */
+            free(packed);
+        }
+    }
+}
+
+static void test_bitpack_is_lsb_first(void **state)
+{
+    uint32_t v[3] = {5, 3, 1};
+    uint8_t out[2] = {0, 0};
+    (void)state;
+
+    fmt_bitpack(out, v, 3, 3); /* 101 011 001 -> bits 0-8: 1,0,1, 1,1,0, 1,0,0 */
+    assert_int_equal(out[0], 0x5d);
+    assert_int_equal(out[1], 0x00);
+}
+
+static void test_crc32_matches_zlib_check_value(void **state)
+{
+    (void)state;
+
+    assert_int_equal(fmt_crc32(0, "123456789", 9), 0xcbf43926u);
+    assert_int_equal(fmt_crc32(fmt_crc32(0, "1234", 4), "56789", 5), 0xcbf43926u);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_varint_roundtrips_boundaries_and_u64_max),
+        cmocka_unit_test(test_varint_rejects_more_than_64_bits),
+        cmocka_unit_test(test_varint_encodes_300_as_ac_02),
+        cmocka_unit_test(test_bits_needed_is_width_of_largest),
+        cmocka_unit_test(test_bitpack_roundtrips_every_width_and_length),
+        cmocka_unit_test(test_bitpack_is_lsb_first),
+        cmocka_unit_test(test_crc32_matches_zlib_check_value),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
