@@ -3,6 +3,7 @@
  * parse.h (query text -> tree), plan.h (tree -> iterators, BM25F, top-k), snippet.h and
  * output.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,10 +108,14 @@ struct opts {
     char *query;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
     fputs("newsq: ", stderr);
-    fprintf(stderr, fmt, arg);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputs("\nTry 'newsq --help' for more information.\n", stderr);
     return EXIT_USAGE;
 }
