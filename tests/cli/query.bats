@@ -224,3 +224,15 @@ for l in sys.stdin:
     run newsq --json -n 1 'sanction*'
     [[ "$output" == *'"matches":["sanction*"]'* ]]
 }
+
+@test "--config sets the ranking parameters; a bad config is an error naming the key" {
+    base=$(newsq --json -n 1 nato | sed 's/.*"score":\([0-9.e+-]*\).*/\1/')
+    printf 'ranking:\n  k1: 3.0\n  title_weight: 5\n' > "$T/rank.yaml"
+    tuned=$(newsq --config "$T/rank.yaml" --json -n 1 nato | sed 's/.*"score":\([0-9.e+-]*\).*/\1/')
+    [ -n "$base" ] && [ -n "$tuned" ]
+    [ "$base" != "$tuned" ]
+    printf 'ranking:\n  k9: 1\n' > "$T/bad.yaml"
+    run newsq --config "$T/bad.yaml" nato
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"k9"* ]]
+}
