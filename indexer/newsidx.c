@@ -303,6 +303,15 @@ static int cmd_compact(const struct cli *cl, int argc, char **argv)
     }
     if (optind < argc)
         return usage("compact takes no arguments");
+    {
+        char path[4096 + 16];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/MANIFEST", dir);
+        if (stat(path, &st) < 0) { /* never create an index just to compact it */
+            fmt_errorf(&err, FMT_ENOTFOUND, "no index at %s", dir);
+            return fail(FMT_ENOTFOUND, &err);
+        }
+    }
     rc = idx_writer_open(&w, dir, &wo, &err);
     if (rc != FMT_OK)
         return fail(rc, &err);

@@ -76,6 +76,9 @@ queries() {
     [ "$(queries)" = "$before" ]
     [ "$(newsidx export)" = "$export_before" ]
     [ "$(ls "$IX" | grep -c '^seg-')" -eq 1 ]
+    run newsidx --index "$T/none" compact
+    [ "$status" -eq 3 ]
+    [ ! -e "$T/none" ]
 }
 
 @test "export piped into rebuild round-trips ids, fields and query results" {
