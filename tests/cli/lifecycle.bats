@@ -307,14 +307,20 @@ release_lock() {
 
 @test "a second writer exits 75 naming the pid that holds the lock" {
     records 3 > r.jsonl
+    newsidx add r.jsonl
     hold_lock
-    run newsidx add r.jsonl
+    records 5 > r5.jsonl
+    run newsidx add r5.jsonl
     [ "$status" -eq 75 ]
     [[ "$output" == *"index is locked by pid $HOLDER"* ]]
     run newsidx compact
     [ "$status" -eq 75 ]
+    run newsidx rebuild r5.jsonl
+    [ "$status" -eq 75 ]
+    run newsidx check # readers never lock
+    [ "$status" -eq 0 ]
     release_lock
-    [ "$(newsidx export | wc -l)" -eq 1 ]
+    [ "$(newsidx export | wc -l)" -eq 4 ]
 }
 
 @test "with --wait a second writer succeeds after the first finishes" {
