@@ -56,8 +56,9 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  add [--format auto|page|markdown|jsonl] [--source NAME] [--timestamp ISO]\n"
-    "      [--keep-duplicates] [--mem-budget MB] [--commit-every N] [--wait SECONDS]\n"
-    "      [-v] [PATH...|-]     index files, directories (recursively) or stdin;\n"
+    "      [--keep-duplicates] [--teasers] [--mem-budget MB] [--commit-every N]\n"
+    "      [--wait SECONDS]"
+    " [-v] [PATH...|-]  index files, directories (recursively) or stdin;\n"
     "                           without PATH, the configuration's sources\n"
     "  rebuild [same options as add, no --commit-every] [PATH...|-]\n"
     "                           build a new generation and switch to it atomically\n"
@@ -168,6 +169,7 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
         {"source", required_argument, NULL, 's'},
         {"timestamp", required_argument, NULL, 't'},
         {"keep-duplicates", no_argument, NULL, 'k'},
+        {"teasers", no_argument, NULL, 'T'},
         {"mem-budget", required_argument, NULL, 'm'},
         {"commit-every", required_argument, NULL, 'c'},
         {"wait", required_argument, NULL, 'W'},
@@ -200,6 +202,9 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
             break;
         case 'k':
             wo.keep_duplicates = 1;
+            break;
+        case 'T':
+            in.teasers = 1;
             break;
         case 'm':
             if (parse_double(optarg, &d) || d < 1)
@@ -247,6 +252,7 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
             sin.format = IDX_FORMAT_AUTO; /* config.c accepts only names input.c knows */
         if (!in.source && src->source)
             sin.source = src->source;
+        sin.teasers = in.teasers || src->teasers;
         rc = idx_input_add_path(src->path, &sin, on_article, on_skip, &c, &c.err);
         if (rc == FMT_EIO && !c.fatal) {
             on_skip(&c, src->path, 0, c.err.msg);

@@ -395,3 +395,14 @@ release_lock() {
         cp -r pristine "$IX"
     done
 }
+
+@test "configured sources pass teasers: to the saved-page reader" {
+    page=$ROOT/../shared/samples/thehill-hegseth-nato-ukraine.txt
+    [ -f "$page" ] || skip "no shared samples"
+    printf 'sources:\n  - path: %s\n    teasers: false\n' "$page" > newsidx.yaml
+    newsidx rebuild
+    [ "$(newsidx export | wc -l)" -eq 1 ]
+    printf 'sources:\n  - path: %s\n    teasers: true\n' "$page" > newsidx.yaml
+    newsidx rebuild
+    [ "$(newsidx export | wc -l)" -gt 1 ]
+}
