@@ -279,6 +279,19 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
     return c.skipped ? EXIT_SKIPPED : EXIT_OK;
 }
 
+/* 1 when DIR holds a MANIFEST; else 0 with "no index at DIR" in ERR. */
+static int index_exists(const char *dir, struct fmt_err *err)
+{
+    char path[4096 + 16];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/MANIFEST", dir);
+    if (stat(path, &st) == 0)
+        return 1;
+    fmt_errorf(err, FMT_ENOTFOUND, "no index at %s", dir);
+    return 0;
+}
+
 static int cmd_compact(const struct cli *cl, int argc, char **argv)
 {
     const char *dir = cl->dir;
@@ -309,15 +322,8 @@ static int cmd_compact(const struct cli *cl, int argc, char **argv)
     }
     if (optind < argc)
         return usage("compact takes no arguments");
-    {
-        char path[4096 + 16];
-        struct stat st;
-        snprintf(path, sizeof(path), "%s/MANIFEST", dir);
-        if (stat(path, &st) < 0) { /* never create an index just to compact it */
-            fmt_errorf(&err, FMT_ENOTFOUND, "no index at %s", dir);
-            return fail(FMT_ENOTFOUND, &err);
-        }
-    }
+    if (!index_exists(dir, &err)) /* never create an index just to compact it */
+        return fail(FMT_ENOTFOUND, &err);
     rc = idx_writer_open(&w, dir, &wo, &err);
     if (rc != FMT_OK)
         return fail(rc, &err);
@@ -391,6 +397,8 @@ static int cmd_rm(const char *dir, int argc, char **argv)
     }
     if (optind >= argc && !from)
         return usage("rm needs ids (or --from-file FILE)");
+    if (!index_exists(dir, &err))
+        return fail(FMT_ENOTFOUND, &err);
     rc = idx_writer_open(&w, dir, &wo, &err);
     if (rc != FMT_OK)
         return fail(rc, &err);

@@ -78,6 +78,8 @@ queries() {
     [ "$(ls "$IX" | grep -c '^seg-')" -eq 1 ]
     run newsidx --index "$T/none" compact
     [ "$status" -eq 3 ]
+    run newsidx --index "$T/none" rm r1
+    [ "$status" -eq 3 ]
     [ ! -e "$T/none" ]
 }
 
