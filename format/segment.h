@@ -157,6 +157,8 @@ struct fmt_postings {
     uint64_t pos_scan_off;
     struct fmt_block_bound bound;   /* bound of the block the skip cursor is on */
     int loaded;                     /* 1 when docs[] etc. hold the skip cursor's block */
+    int single;                     /* one block, no skip entry: its bound is computed
+                                     * from the decoded block */
     uint32_t prev_last;             /* last doc of the block before the skip cursor's */
     uint32_t docs[128];
     uint32_t tf[2][128];

@@ -367,6 +367,9 @@ int fmt_postings_open(struct fmt_postings *p, const struct fmt_seg *seg,
         return corrupt(seg, base, "bad skip table", err);
     p->skip = base + n;
     p->skip_end = p->skip + skip_len;
+    p->single = p->nblocks == 1;
+    if ((skip_len == 0) != p->single)
+        return corrupt(seg, base, "bad skip table", err);
     p->blocks = p->skip_end;
     p->blocks_len = (uint64_t)(end - p->blocks);
     p->pos_base = ti->pos_len ? seg->sec[SEC_POSITIONS] + ti->pos_off : NULL;
@@ -380,7 +383,27 @@ void fmt_postings_release(struct fmt_postings *p)
     p->positions_cap = 0;
 }
 
-/* Move the skip cursor to the next block's entry (without decoding the block). */
+static int load_block(struct fmt_postings *p, struct fmt_err *err);
+
+/* The one block of a single-block list: no skip entry, so decode it for its bound, and
+ * leave it unloaded like a skipped-to block (the doc cursor has not moved). */
+static int skip_single(struct fmt_postings *p, struct fmt_err *err)
+{
+    int rc;
+
+    p->prev_last = UINT32_MAX;
+    p->block_off = 0;
+    p->block_len = p->blocks_len;
+    p->pos_block_off = 0;
+    p->pos_next_off = p->ti.pos_len;
+    p->block = 1;
+    rc = load_block(p, err);
+    p->loaded = 0;
+    return rc;
+}
+
+/* Move the skip cursor to the next block's entry (without decoding the block, except for
+ * single-block lists). */
 static int skip_next(struct fmt_postings *p, struct fmt_err *err)
 {
     const uint8_t *at = p->skip;
@@ -388,6 +411,8 @@ static int skip_next(struct fmt_postings *p, struct fmt_err *err)
     unsigned count = 2 + (p->pos_base != NULL) + p->nfields + (p->ti.ns == FMT_NS_TEXT) * 2;
     size_t n;
 
+    if (p->single)
+        return skip_single(p, err);
     for (unsigned k = 0; k < count; k++) {
         if (!(n = fmt_varint_decode(p->skip, p->skip_end, &v[k])))
             return corrupt(p->seg, at, "bad skip entry", err);
@@ -413,6 +438,27 @@ static int skip_next(struct fmt_postings *p, struct fmt_err *err)
         p->block_off + p->block_len > p->blocks_len || p->pos_next_off > p->ti.pos_len)
         return corrupt(p->seg, at, "skip entry out of bounds", err);
     return FMT_OK;
+}
+
+/* Bound of a single-block list from its decoded N docs (what the skip entry would say). */
+static void single_bound(struct fmt_postings *p, uint32_t n)
+{
+    struct fmt_block_bound *bd = &p->bound;
+
+    memset(bd, 0, sizeof(*bd));
+    bd->last_doc = p->docs[n - 1];
+    for (unsigned f = 0; f < 2; f++) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t tf = p->tf[f][i];
+            if (tf > bd->max_tf[f])
+                bd->max_tf[f] = tf;
+            if (p->ti.ns == FMT_NS_TEXT && tf) {
+                uint32_t len = fmt_seg_field_len(p->seg, p->docs[i], (enum fmt_field)f);
+                if (bd->min_len[f] == 0 || len < bd->min_len[f])
+                    bd->min_len[f] = len;
+            }
+        }
+    }
 }
 
 /* Decode the block the skip cursor is on. */
@@ -444,7 +490,9 @@ static int load_block(struct fmt_postings *p, struct fmt_err *err)
         doc = doc + 1 + p->docs[i];
         p->docs[i] = doc;
     }
-    if (doc != p->bound.last_doc)
+    if (p->single && doc >= p->seg->stats.ndocs)
+        return corrupt(p->seg, p->blocks, "doc id out of range", err);
+    if (!p->single && doc != p->bound.last_doc)
         return corrupt(p->seg, p->blocks + p->block_off, "postings block disagrees with skip entry",
                        err);
     for (unsigned f = 0; f < p->nfields; f++) {
@@ -456,6 +504,8 @@ static int load_block(struct fmt_postings *p, struct fmt_err *err)
             p->tf[0][i] += 1;
         memset(p->tf[1], 0, n * sizeof(uint32_t));
     }
+    if (p->single)
+        single_bound(p, n);
     p->n = n;
     p->i = 0;
     p->loaded = 1;

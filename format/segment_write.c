@@ -9,7 +9,10 @@
  *
  *   header    u64 magic "EWNXSEG1", u32 FMT_SEG_VERSION, u32 0
  *   postings  per term, in dictionary order:
- *               varint skip_len               bytes of the skip table that follows
+ *               varint skip_len               bytes of the skip table that follows; 0 when
+ *                                             df <= 128: a list of one block has no skip
+ *                                             entry (the reader derives its bound from the
+ *                                             block: saves ~10 bytes a short list)
  *               skip table, one entry per 128-doc block:
  *                 varint last_delta           last doc - (previous block's last doc + 1),
  *                                             the first block counts from doc 0
@@ -48,10 +51,18 @@
  *             before the footer), u32 version, u64 magic, u32 footer_crc (CRC32 of the
  *             footer bytes before it)
  *
- * Example postings of text term "nato" in docs 5 (title tf 1, body tf 2) and 9 (body 1):
- *   skip_len 07 | skip: 09 (last_delta 9) 06 (block_len) 05 (pos_len) 01 02 (max tf)
- *   03 0a (min lengths) | block: 03 01 02 (bits) 45 (gaps 5, 3) 01 (tf title 1, 0)
- *   09 (tf body 2+1<<2) | positions: 00 | 03 04 | 07
+ * Example (a real dump, tools/nxdump --term T:nato): ten docs, doc 5 titled "NATO" with
+ * body "talks of nato and more nato" (6 tokens), doc 9 with body "the nato summit" (3 tokens):
+ *   postings   00                      skip_len 0: df 2 <= 128, one block, no skip entry
+ *              03 01 02                doc_bits 3, tf_bits title 1, body 2
+ *              1d                      gaps 5 (5 - -1 - 1) and 3 (9 - 5 - 1): 101 | 011 << 3
+ *              01                      title tfs 1, 0
+ *              06                      body tfs 2, 1: 10 | 01 << 2
+ *   positions  00 | 02 03 | 01         doc 5: title 0, body 2 5; doc 9: body 1
+ *   dict entry df 2, df_title 1, post_len 7, pos_len 4
+ * With 129 or more docs the list starts with skip_len and one skip entry per block, e.g.
+ * 09 06 04 01 02 01 03 for a block ending at doc 9: last_delta 9, block_len 6, pos_len 4,
+ * max_tf title 1 body 2, min_len title 1 body 3.
  */
 #include "segment.h"
 
@@ -184,9 +195,15 @@ uint32_t fmt_seg_builder_ndocs(const struct fmt_seg_builder *b)
     return b->ndocs;
 }
 
+/* Per term beyond the tracked buffer capacities: malloc's header and rounding for the two
+ * buffers (2 x 16), and what fmt_seg_builder_write adds for it (a 16-byte sort record and
+ * about 16 bytes of dictionary entry). */
+#define TERM_OVERHEAD 64
+
 size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b)
 {
-    return b->bytes + b->keys.cap + b->doc_z.cap + b->doc_raw.cap + b->title_len.cap * 5;
+    return b->bytes + b->keys.cap + b->doc_z.cap + b->doc_raw.cap + b->title_len.cap * 5 +
+           b->doc_idx.cap + b->source_names.cap + b->nterms * TERM_OVERHEAD;
 }
 
 static int table_grow(struct fmt_seg_builder *b)
@@ -685,6 +702,8 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
     }
     if (rc != FMT_OK)
         return rc;
+    if (e->df <= FMT_BLOCK)
+        o->skip.len = 0; /* one block: the reader computes its bound from the block */
     {
         size_t hl = fmt_varint_encode(head, o->skip.len);
         fmt_file_append(&o->f, head, hl);

@@ -172,6 +172,25 @@ static void test_segment_sizes_count_postings_and_positions(void **state)
     assert_non_null(pos);
     assert_int_equal(ti.pos_len, 5);
     assert_memory_equal(pos, "\x00\x01\x04\x03\x01", 5);
+    /* a one-block list has no skip entry: its bound comes from the block, and the doc
+     * cursor still starts at the first posting */
+    assert_int_equal(post[0], 0);
+    {
+        struct fmt_postings p;
+        struct fmt_block_bound bd;
+        assert_int_equal(fmt_postings_open(&p, seg, &ti, &err), FMT_OK);
+        assert_int_equal(fmt_postings_shallow_advance(&p, 0, &bd, &err), FMT_OK);
+        assert_int_equal(bd.last_doc, 2);
+        assert_int_equal(bd.max_tf[0], 1);
+        assert_int_equal(bd.max_tf[1], 2);
+        assert_int_equal(bd.min_len[0], 2);
+        assert_int_equal(bd.min_len[1], 5);
+        assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+        assert_int_equal(p.doc, 0);
+        assert_int_equal(fmt_postings_shallow_advance(&p, 3, &bd, &err), FMT_OK);
+        assert_int_equal(bd.last_doc, FMT_DOC_END);
+        fmt_postings_release(&p);
+    }
     fmt_seg_close(seg);
 }
 
