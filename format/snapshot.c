@@ -87,39 +87,77 @@ static void compute_stats(struct fmt_snapshot *s)
     s->stats.avg_len[1] = n ? (double)len[1] / (double)n : 0;
 }
 
-int fmt_snapshot_open(struct fmt_snapshot **out, const char *dir, struct fmt_err *err)
+/* Read the manifest into S and open everything it names. *READ_MANIFEST = 1 once the
+ * manifest itself was read (so a later failure may be a writer's commit in between). */
+static int snapshot_load(struct fmt_snapshot *s, const char *dir, int *read_manifest,
+                         struct fmt_err *err)
 {
-    struct fmt_snapshot *s = calloc(1, sizeof(*s));
     uint64_t base = 0;
     int rc;
 
-    *out = NULL;
-    if (!s)
-        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    *read_manifest = 0;
     rc = fmt_manifest_read(dir, &s->m, err);
     if (rc == FMT_ENOTFOUND)
         rc = fmt_errorf(err, FMT_ENOTFOUND, "no index at %s", dir);
     if (rc != FMT_OK)
-        goto fail;
+        return rc;
+    *read_manifest = 1;
     s->segs = calloc(s->m.nsegs ? s->m.nsegs : 1, sizeof(*s->segs));
-    if (!s->segs) {
-        rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
-        goto fail;
-    }
+    if (!s->segs)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
     for (size_t i = 0; i < s->m.nsegs; i++) {
         s->nsegs = i + 1;
         rc = open_seg(s, dir, i, err);
         if (rc != FMT_OK)
-            goto fail;
+            return rc;
         s->segs[i].base = base;
         base += s->m.segs[i].ndocs;
     }
     compute_stats(s);
-    *out = s;
     return FMT_OK;
-fail:
-    fmt_snapshot_close(s);
-    return rc;
+}
+
+/* 1 when the MANIFEST in DIR now differs from M (generation or segment list). */
+static int manifest_changed(const char *dir, const struct fmt_manifest *m)
+{
+    struct fmt_manifest now;
+    int changed;
+
+    if (fmt_manifest_read(dir, &now, NULL) != FMT_OK)
+        return 0;
+    changed = now.generation != m->generation || now.nsegs != m->nsegs;
+    for (size_t i = 0; !changed && i < m->nsegs; i++)
+        changed = now.segs[i].id != m->segs[i].id || now.segs[i].del_gen != m->segs[i].del_gen;
+    fmt_manifest_release(&now);
+    return changed;
+}
+
+/* A writer's commit may land between our manifest read and the segment opens: it renames
+ * its MANIFEST into place and then removes the files of the old generation, so a file our
+ * (old) manifest names can vanish. When opening fails and the MANIFEST has changed since
+ * we read it, start over from the new one; when it has not changed, the failure is real
+ * damage and is reported. */
+#define SNAPSHOT_TRIES 8
+
+int fmt_snapshot_open(struct fmt_snapshot **out, const char *dir, struct fmt_err *err)
+{
+    *out = NULL;
+    for (int tries = 1;; tries++) {
+        struct fmt_snapshot *s = calloc(1, sizeof(*s));
+        int rc, read_manifest, retry;
+        if (!s)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        rc = snapshot_load(s, dir, &read_manifest, err);
+        if (rc == FMT_OK) {
+            *out = s;
+            return FMT_OK;
+        }
+        retry = read_manifest && rc != FMT_ENOMEM && tries < SNAPSHOT_TRIES &&
+                manifest_changed(dir, &s->m);
+        fmt_snapshot_close(s);
+        if (!retry)
+            return rc;
+    }
 }
 
 const struct fmt_manifest *fmt_snapshot_manifest(const struct fmt_snapshot *s)
