@@ -124,6 +124,125 @@ void fmt_bitunpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
     }
 }
 
+uint64_t fmt_rice_bits(const uint32_t *v, size_t n, unsigned k)
+{
+    uint64_t bits = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t q = v[i] >> k;
+        bits += q < FMT_RICE_ESC ? q + 1 + k : FMT_RICE_ESC + 32;
+    }
+    return bits;
+}
+
+unsigned fmt_rice_pick(const uint32_t *v, size_t n, uint64_t *bits)
+{
+    uint64_t sum = 0, best;
+    unsigned k0 = 0, k;
+
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    /* the optimum is near log2(mean); try the neighbours too (exact sizes, small sets) */
+    if (n && sum / n > 0)
+        k0 = 63u - (unsigned)__builtin_clzll(sum / n);
+    k = k0 ? k0 - 1 : 0;
+    best = fmt_rice_bits(v, n, k);
+    for (unsigned c = k + 1; c <= k0 + 1 && c <= FMT_RICE_MAX_K; c++) {
+        uint64_t b = fmt_rice_bits(v, n, c);
+        if (b < best) {
+            best = b;
+            k = c;
+        }
+    }
+    *bits = best;
+    return k;
+}
+
+/* LSB-first bit writer. */
+struct bitw {
+    uint8_t *out;
+    size_t o;
+    uint64_t acc;
+    unsigned have;
+};
+
+static inline void bitw_put(struct bitw *w, uint64_t v, unsigned n) /* n <= 32 */
+{
+    w->acc |= v << w->have;
+    w->have += n;
+    while (w->have >= 8) {
+        w->out[w->o++] = (uint8_t)w->acc;
+        w->acc >>= 8;
+        w->have -= 8;
+    }
+}
+
+size_t fmt_rice_encode(uint8_t *out, const uint32_t *v, size_t n, unsigned k)
+{
+    struct bitw w = {out, 0, 0, 0};
+    const uint64_t low = ((uint64_t)1 << k) - 1;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t q = v[i] >> k;
+        if (q < FMT_RICE_ESC) {
+            bitw_put(&w, 0, q); /* q zeros (q < 24) */
+            bitw_put(&w, 1, 1);
+            if (k)
+                bitw_put(&w, v[i] & low, k);
+        } else {
+            bitw_put(&w, 0, FMT_RICE_ESC);
+            bitw_put(&w, v[i], 32);
+        }
+    }
+    if (w.have)
+        out[w.o++] = (uint8_t)w.acc;
+    return w.o;
+}
+
+/* Up to 57 bits from bit R->bit on (fewer near the end; the rest are zero). */
+static inline uint64_t rice_peek(const struct fmt_rice_reader *r)
+{
+    size_t byte = (size_t)(r->bit >> 3), nbytes = (size_t)((r->nbits + 7) >> 3);
+    uint64_t w = 0;
+
+    if (nbytes - byte >= 8) {
+        w = load_le64(r->p + byte);
+    } else {
+        for (size_t k = 0; byte + k < nbytes; k++)
+            w |= (uint64_t)r->p[byte + k] << (8 * k);
+    }
+    return w >> (r->bit & 7);
+}
+
+int fmt_rice_next(struct fmt_rice_reader *r, uint32_t *v)
+{
+    uint64_t w, left;
+    unsigned q;
+
+    if (r->bit >= r->nbits)
+        return -1;
+    left = r->nbits - r->bit;
+    w = rice_peek(r);
+    if (left < 57)
+        w &= ((uint64_t)1 << left) - 1;
+    q = w ? (unsigned)__builtin_ctzll(w) : 64;
+    if (q < FMT_RICE_ESC) {
+        if (left < (uint64_t)q + 1 + r->k)
+            return -1;
+        r->bit += q + 1;
+        *v = ((uint32_t)q << r->k) |
+             (r->k ? (uint32_t)(rice_peek(r) & (((uint64_t)1 << r->k) - 1)) : 0);
+        r->bit += r->k;
+        return 0;
+    }
+    if (left < FMT_RICE_ESC + 32)
+        return -1;
+    r->bit += FMT_RICE_ESC;
+    *v = (uint32_t)rice_peek(r);
+    r->bit += 32;
+    return 0;
+}
+
 uint32_t fmt_crc32(uint32_t crc, const void *data, size_t len)
 {
     const uint8_t *p = data;

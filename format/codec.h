@@ -68,6 +68,31 @@ void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits);
 /* Inverse of fmt_bitpack. IN must hold fmt_bitpack_size(n, bits) bytes: the caller checks. */
 void fmt_bitunpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits);
 
+/* Rice codes (Golomb codes with a power-of-two divisor 2^k), for position deltas: value v is
+ * q = v >> k as q zero bits and a one bit, then the k low bits of v, LSB first in a byte
+ * stream. A quotient of FMT_RICE_ESC or more is written as FMT_RICE_ESC zero bits followed by
+ * v in 32 bits, so an outlier costs at most FMT_RICE_ESC + 32 bits. */
+#define FMT_RICE_ESC 24
+#define FMT_RICE_MAX_K 31
+
+/* The k (0..FMT_RICE_MAX_K) that codes V[0..n) in the fewest bits; *bits receives them. */
+unsigned fmt_rice_pick(const uint32_t *v, size_t n, uint64_t *bits);
+/* Bits taken by V[0..n) with parameter K. */
+uint64_t fmt_rice_bits(const uint32_t *v, size_t n, unsigned k);
+/* Write V[0..n) with parameter K to OUT, which must hold (fmt_rice_bits(v, n, k) + 7) / 8
+ * bytes; the last byte is zero-padded. Returns the bytes written. */
+size_t fmt_rice_encode(uint8_t *out, const uint32_t *v, size_t n, unsigned k);
+
+/* Reading cursor over a Rice-coded byte range [p, p + nbits / 8). */
+struct fmt_rice_reader {
+    const uint8_t *p;
+    uint64_t bit;   /* next bit to read */
+    uint64_t nbits; /* bits in the range */
+    unsigned k;
+};
+/* Decode the next value into *v. 0 on success, -1 when the range ends inside a code. */
+int fmt_rice_next(struct fmt_rice_reader *r, uint32_t *v);
+
 /* CRC32 (zlib's polynomial), continuing from CRC (start with 0). */
 uint32_t fmt_crc32(uint32_t crc, const void *data, size_t len);
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define FMT_SEG_MAGIC 0x31474553584e5745ull /* "EWNXSEG1" little-endian: bytes "EWNXSEG1" */
-#define FMT_SEG_VERSION 2 /* 2: lists of one block have no skip entry */
+#define FMT_SEG_VERSION 3 /* 2: one-block lists have no skip entry; 3: Rice positions */
 #define FMT_SEG_HEADER 16        /* u64 magic, u32 version, u32 zero */
 #define FMT_SEG_DICT_BLOCK 32    /* terms per front-coded dictionary block */
 #define FMT_SEG_DOC_BLOCK 32768  /* raw bytes per doc-store block (about) */

@@ -154,7 +154,7 @@ struct fmt_postings {
     uint64_t pos_block_off;         /* positions offset of the skip cursor's block */
     uint64_t pos_next_off;          /* positions offset of the block after it */
     uint32_t pos_scan_i;            /* doc index whose positions start at pos_scan_off */
-    uint64_t pos_scan_off;
+    uint64_t pos_scan_off;          /* bit offset in the loaded block's position codes */
     struct fmt_block_bound bound;   /* bound of the block the skip cursor is on */
     int loaded;                     /* 1 when docs[] etc. hold the skip cursor's block */
     int single;                     /* one block, no skip entry: its bound is computed

@@ -510,7 +510,7 @@ static int load_block(struct fmt_postings *p, struct fmt_err *err)
     p->i = 0;
     p->loaded = 1;
     p->pos_scan_i = 0;
-    p->pos_scan_off = p->pos_block_off;
+    p->pos_scan_off = 0;
     return FMT_OK;
 }
 
@@ -583,36 +583,47 @@ int fmt_postings_shallow_advance(struct fmt_postings *p, uint32_t target,
     return FMT_OK;
 }
 
+/* Skip COUNT codes of R; 0 or -1 when the block ends first. */
+static int rice_skip(struct fmt_rice_reader *r, uint64_t count)
+{
+    uint32_t v;
+
+    for (; count; count--)
+        if (fmt_rice_next(r, &v) != 0)
+            return -1;
+    return 0;
+}
+
 int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const uint32_t **pos,
                            size_t *n, struct fmt_err *err)
 {
-    const uint8_t *base = p->pos_base, *end, *q;
-    uint32_t want = p->tf[field][p->i], prev = 0;
-    uint64_t v;
+    const uint8_t *blk;
+    uint32_t want = p->tf[field][p->i], prev = 0, v;
+    struct fmt_rice_reader r;
 
     *n = 0;
     *pos = p->positions;
-    if (!base || !p->loaded || want == 0)
+    if (!p->pos_base || !p->loaded || want == 0)
         return FMT_OK;
-    end = base + p->pos_next_off;
+    blk = p->pos_base + p->pos_block_off;
+    if (p->pos_next_off <= p->pos_block_off || blk[0] > FMT_RICE_MAX_K)
+        return corrupt(p->seg, blk, "bad positions block", err);
+    r.p = blk + 1;
+    r.nbits = (p->pos_next_off - p->pos_block_off - 1) * 8;
+    r.k = blk[0];
     if (p->pos_scan_i > p->i) {
         p->pos_scan_i = 0;
-        p->pos_scan_off = p->pos_block_off;
+        p->pos_scan_off = 0;
     }
-    q = base + p->pos_scan_off;
+    r.bit = p->pos_scan_off; /* bit offset of doc pos_scan_i's first position */
     for (; p->pos_scan_i < p->i; p->pos_scan_i++) {
         uint64_t count = (uint64_t)p->tf[0][p->pos_scan_i] + p->tf[1][p->pos_scan_i];
-        while (count && q < end)
-            count -= !(*q++ & 0x80);
-        if (count)
-            return corrupt(p->seg, q, "truncated positions", err);
+        if (rice_skip(&r, count) != 0)
+            return corrupt(p->seg, blk, "truncated positions", err);
     }
-    p->pos_scan_off = (uint64_t)(q - base);
-    if (field == FMT_FIELD_BODY) {
-        uint64_t count = p->tf[0][p->i];
-        while (count && q < end)
-            count -= !(*q++ & 0x80);
-    }
+    p->pos_scan_off = r.bit;
+    if (field == FMT_FIELD_BODY && rice_skip(&r, p->tf[0][p->i]) != 0)
+        return corrupt(p->seg, blk, "truncated positions", err);
     if (want > p->positions_cap) {
         size_t cap = want < 64 ? 64 : want;
         uint32_t *np = realloc(p->positions, cap * sizeof(*np));
@@ -622,11 +633,9 @@ int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const u
         p->positions_cap = cap;
     }
     for (uint32_t k = 0; k < want; k++) {
-        size_t len = fmt_varint_decode(q, end, &v);
-        if (!len || v > UINT32_MAX - prev)
-            return corrupt(p->seg, q, "bad position", err);
-        q += len;
-        prev += (uint32_t)v;
+        if (fmt_rice_next(&r, &v) != 0 || v > UINT32_MAX - prev)
+            return corrupt(p->seg, blk, "bad position", err);
+        prev += v;
         p->positions[k] = prev;
     }
     *pos = p->positions;

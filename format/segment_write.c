@@ -29,9 +29,17 @@
  *                                             is -1 and of later blocks their last doc
  *                 bytes  tf[nfields]          n tfs per field (text: raw tf, which may be 0
  *                                             in one field; other namespaces: tf - 1)
- *   positions per term with positions, per doc in posting order: title positions then
- *             body positions (tf of each field many), each a varint delta from the
- *             previous position of the same field (the first from 0)
+ *   positions per term with positions, one block per postings block (its skip entry's
+ *             pos_len bytes; the term's pos_len for a one-block list):
+ *               u8     k                      Rice parameter, 0..31
+ *               bits   codes                  the block's position deltas as Rice codes
+ *                                             (codec.h): q = d >> k as q zero bits and a
+ *                                             one bit, then the k low bits of d, LSB first;
+ *                                             q >= 24 is 24 zero bits and d in 32 bits;
+ *                                             zero-padded to a byte
+ *             deltas per doc in posting order: title positions then body positions (tf of
+ *             each field many), each minus the previous position of the same field (the
+ *             first from 0)
  *   dict      front-coded blocks of FMT_SEG_DICT_BLOCK terms in byte order of the key
  *             (namespace byte + term):
  *               varint post_off, varint pos_off   of the block's first term
@@ -58,8 +66,10 @@
  *              1d                      gaps 5 (5 - -1 - 1) and 3 (9 - 5 - 1): 101 | 011 << 3
  *              01                      title tfs 1, 0
  *              06                      body tfs 2, 1: 10 | 01 << 2
- *   positions  00 | 02 03 | 01         doc 5: title 0, body 2 5; doc 9: body 1
- *   dict entry df 2, df_title 1, post_len 7, pos_len 4
+ *   positions  00                      k 0 (deltas 0, 2, 3, 1 take 10 bits with k 0 or 1)
+ *              89 02                   doc 5: title 0 -> 1; body 2 5 -> 001 0001;
+ *                                      doc 9: body 1 -> 01; LSB first: 1001 0001 01
+ *   dict entry df 2, df_title 1, post_len 7, pos_len 3
  * With 129 or more docs the list starts with skip_len and one skip entry per block, e.g.
  * 09 06 04 01 02 01 03 for a block ending at doc 9: last_delta 9, block_len 6, pos_len 4,
  * max_tf title 1 body 2, min_len title 1 body 3.
@@ -583,19 +593,36 @@ struct seg_out {
     struct fmt_buf prev_key;
     uint32_t in_block;             /* terms in the current dict block */
     uint32_t docs[FMT_BLOCK], tf[2][FMT_BLOCK];
-    uint32_t pos_bytes[FMT_BLOCK];
+    uint64_t term_pos_len;         /* bytes of the current term's encoded positions */
+    uint32_t *posv;                /* one block's position deltas, posv_cap allocated */
+    size_t posv_cap;
+    struct fmt_buf rice;           /* one block's encoded positions */
 };
 
-/* Bytes taken by COUNT varints starting at P (bounded by END). */
-static size_t varint_span(const uint8_t *p, const uint8_t *end, uint64_t count)
+/* Decode the next COUNT position varints at *PP (< END) into o->posv and choose their Rice
+ * parameter: *k, and *len = the block's encoded bytes (k byte + codes). */
+static int block_positions(struct seg_out *o, const uint8_t **pp, const uint8_t *end,
+                           uint64_t count, unsigned *k, uint64_t *len)
 {
-    const uint8_t *s = p;
+    uint64_t bits;
 
-    while (count && p < end) {
-        if (!(*p++ & 0x80))
-            count--;
+    if (count > o->posv_cap) {
+        size_t cap = count < 1024 ? 1024 : (size_t)count * 2;
+        uint32_t *v = realloc(o->posv, cap * sizeof(*v));
+        if (!v)
+            return FMT_ENOMEM;
+        o->posv = v;
+        o->posv_cap = cap;
     }
-    return (size_t)(p - s);
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t v = 0;
+        size_t n = fmt_varint_decode(*pp, end, &v);
+        *pp += n ? n : 1; /* the builder wrote them: never truncated */
+        o->posv[i] = (uint32_t)v;
+    }
+    *k = fmt_rice_pick(o->posv, (size_t)count, &bits);
+    *len = 1 + (bits + 7) / 8;
+    return FMT_OK;
 }
 
 static int put_packed(struct fmt_buf *out, const uint32_t *v, uint32_t n, unsigned bits)
@@ -610,22 +637,20 @@ static int put_packed(struct fmt_buf *out, const uint32_t *v, uint32_t n, unsign
     return FMT_OK;
 }
 
-/* Encode one block of N docs (o->docs/tf/pos_bytes) after PREV_DOC (-1 as UINT32_MAX):
- * block bytes go to o->blocks and the skip entry to o->skip. */
+/* Encode one block of N docs (o->docs/tf) after PREV_DOC (-1 as UINT32_MAX) whose positions
+ * take POS_LEN bytes: block bytes go to o->blocks and the skip entry to o->skip. */
 static int encode_block(const struct fmt_seg_builder *b, struct seg_out *o, uint8_t ns,
-                        uint32_t n, uint32_t prev_doc)
+                        uint32_t n, uint32_t prev_doc, uint64_t pos_len)
 {
     unsigned nf = fmt_ns_fields(ns), bits[3];
     uint32_t gaps[FMT_BLOCK] = {0}, vals[2][FMT_BLOCK] = {{0}};
     uint32_t max_tf[2] = {0, 0}, min_len[2] = {0, 0};
-    uint64_t pos_len = 0;
     size_t start = o->blocks.len;
     int rc = FMT_OK;
 
     for (uint32_t i = 0; i < n; i++) {
         gaps[i] = o->docs[i] - prev_doc - 1; /* wraps correctly for prev_doc = -1 */
         prev_doc = o->docs[i];
-        pos_len += o->pos_bytes[i];
         for (unsigned f = 0; f < nf; f++) {
             uint32_t tf = o->tf[f][i];
             vals[f][i] = ns == FMT_NS_TEXT ? tf : tf - 1;
@@ -671,11 +696,13 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
     const uint8_t *pp = e->pos.p, *pend = pp + e->pos.len;
     unsigned nf = fmt_ns_fields(ns);
     uint32_t doc = UINT32_MAX, n = 0, block_prev = UINT32_MAX, last_plus1 = 0;
+    uint64_t npos = 0, pos_len = 0;
     uint8_t head[FMT_VARINT_MAX];
     int rc = FMT_OK;
 
     o->skip.len = 0;
     o->blocks.len = 0;
+    o->term_pos_len = 0;
     for (uint32_t k = 0; k < e->df && rc == FMT_OK; k++) {
         uint64_t gap, tf[2] = {0, 0};
         p += fmt_varint_decode(p, end, &gap);
@@ -685,16 +712,18 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
         o->docs[n] = doc;
         o->tf[0][n] = (uint32_t)tf[0];
         o->tf[1][n] = (uint32_t)tf[1];
-        o->pos_bytes[n] = 0;
-        if (fmt_ns_has_positions(ns)) {
-            size_t span = varint_span(pp, pend, tf[0] + tf[1]);
-            o->pos_bytes[n] = (uint32_t)span;
-            pp += span;
-        }
+        npos += tf[0] + tf[1];
         if (++n == FMT_BLOCK || k + 1 == e->df) {
-            rc = fmt_buf_put_varint(&o->skip, o->docs[n - 1] - last_plus1);
+            unsigned rk;
+            pos_len = 0;
+            if (fmt_ns_has_positions(ns))
+                rc = block_positions(o, &pp, pend, npos, &rk, &pos_len);
+            o->term_pos_len += pos_len;
+            npos = 0;
             if (rc == FMT_OK)
-                rc = encode_block(b, o, ns, n, block_prev);
+                rc = fmt_buf_put_varint(&o->skip, o->docs[n - 1] - last_plus1);
+            if (rc == FMT_OK)
+                rc = encode_block(b, o, ns, n, block_prev, pos_len);
             block_prev = o->docs[n - 1];
             last_plus1 = block_prev + 1;
             n = 0;
@@ -740,7 +769,7 @@ static int write_dict_entry(struct seg_out *o, const struct term_entry *e, const
         rc |= fmt_buf_put_varint(&o->dict, e->df_title);
     rc |= fmt_buf_put_varint(&o->dict, post_len);
     if (fmt_ns_has_positions(ns))
-        rc |= fmt_buf_put_varint(&o->dict, e->pos.len);
+        rc |= fmt_buf_put_varint(&o->dict, o->term_pos_len);
     o->prev_key.len = 0;
     rc |= fmt_buf_append(&o->prev_key, key, e->key_len);
     o->in_block++;
@@ -764,6 +793,42 @@ static void append_section(struct seg_out *o, enum seg_section s, const struct f
     end_section(o, s);
 }
 
+/* Append E's positions to the file: per block of FMT_BLOCK docs, u8 k and the Rice codes. */
+static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_t ns)
+{
+    const uint8_t *p = e->post.p, *end = p + e->post.len;
+    const uint8_t *pp = e->pos.p, *pend = pp + e->pos.len;
+    unsigned nf = fmt_ns_fields(ns);
+    uint64_t npos = 0;
+    uint32_t n = 0;
+
+    for (uint32_t d = 0; d < e->df; d++) {
+        uint64_t v;
+        p += fmt_varint_decode(p, end, &v); /* gap */
+        for (unsigned f = 0; f < nf; f++) {
+            p += fmt_varint_decode(p, end, &v);
+            npos += v;
+        }
+        if (++n == FMT_BLOCK || d + 1 == e->df) {
+            unsigned k;
+            uint64_t len;
+            uint8_t kb;
+            if (block_positions(o, &pp, pend, npos, &k, &len) != FMT_OK)
+                return FMT_ENOMEM;
+            o->rice.len = 0;
+            if (fmt_buf_reserve(&o->rice, (size_t)len) != FMT_OK)
+                return FMT_ENOMEM;
+            kb = (uint8_t)k;
+            fmt_file_append(&o->f, &kb, 1);
+            fmt_file_append(&o->f, o->rice.p,
+                            fmt_rice_encode(o->rice.p, o->posv, (size_t)npos, k));
+            n = 0;
+            npos = 0;
+        }
+    }
+    return FMT_OK;
+}
+
 static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
 {
     struct sort_rec *recs = malloc((b->nterms ? b->nterms : 1) * sizeof(*recs));
@@ -784,14 +849,15 @@ static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
         rc = write_postings(b, o, e, recs[i].key[0]);
         if (rc == FMT_OK)
             rc = write_dict_entry(o, e, recs[i].key, start, o->post_off - start);
-        o->pos_off += e->pos.len;
+        o->pos_off += o->term_pos_len;
     }
     end_section(o, SEC_POSTINGS);
-    /* second pass: positions straight from the terms' buffers (no section-sized copy) */
+    /* second pass: positions encoded again from the terms' buffers (no section-sized copy) */
     begin_section(o, SEC_POSITIONS);
     for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
         const struct term_entry *e = &b->terms[recs[i].term];
-        fmt_file_append(&o->f, e->pos.p, e->pos.len);
+        if (fmt_ns_has_positions(recs[i].key[0]))
+            rc = write_positions(o, e, recs[i].key[0]);
     }
     end_section(o, SEC_POSITIONS);
     free(recs);
@@ -828,6 +894,8 @@ static void seg_out_release(struct seg_out *o)
     fmt_buf_release(&o->blocks);
     fmt_buf_release(&o->scratch);
     fmt_buf_release(&o->prev_key);
+    fmt_buf_release(&o->rice);
+    free(o->posv);
 }
 
 int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fmt_err *err)

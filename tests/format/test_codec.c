@@ -116,6 +116,76 @@ static void test_bitpack_is_lsb_first(void **state)
     assert_int_equal(out[1], 0x00);
 }
 
+static void test_rice_roundtrips_every_k_with_outliers(void **state)
+{
+    uint32_t v[300], back;
+    uint8_t *out;
+    uint64_t seed = 99;
+    (void)state;
+
+    for (size_t i = 0; i < 300; i++)
+        v[i] = (uint32_t)(next_rand(&seed) % 200);
+    v[7] = UINT32_MAX; /* escapes */
+    v[100] = 1u << 20;
+    v[299] = 0;
+    for (unsigned k = 0; k <= FMT_RICE_MAX_K; k++) {
+        uint64_t bits = fmt_rice_bits(v, 300, k);
+        size_t size = (size_t)((bits + 7) / 8);
+        struct fmt_rice_reader r;
+        out = malloc(size);
+        assert_non_null(out);
+        assert_int_equal(fmt_rice_encode(out, v, 300, k), size);
+        r.p = out;
+        r.bit = 0;
+        r.nbits = (uint64_t)size * 8;
+        r.k = k;
+        for (size_t i = 0; i < 300; i++) {
+            assert_int_equal(fmt_rice_next(&r, &back), 0);
+            assert_int_equal(back, v[i]);
+        }
+        assert_true(r.bit == bits);
+        free(out);
+    }
+}
+
+static void test_rice_layout_and_truncation(void **state)
+{
+    uint32_t v[2] = {5, 1}, back;
+    uint8_t out[2];
+    struct fmt_rice_reader r = {out, 0, 8, 1};
+    (void)state;
+
+    /* k 1: 5 = q 2 -> 0 0 1, low bit 1; 1 = q 0 -> 1, low 1: bits 0,0,1,1, 1,1 -> 0x3c */
+    assert_int_equal(fmt_rice_bits(v, 2, 1), 6);
+    assert_int_equal(fmt_rice_encode(out, v, 2, 1), 1);
+    assert_int_equal(out[0], 0x3c);
+    assert_int_equal(fmt_rice_next(&r, &back), 0);
+    assert_int_equal(back, 5);
+    assert_int_equal(fmt_rice_next(&r, &back), 0);
+    assert_int_equal(back, 1);
+    assert_int_equal(fmt_rice_next(&r, &back), -1); /* only padding zeros left */
+    r.bit = 0;
+    r.nbits = 3; /* ends inside the first code's low bits */
+    assert_int_equal(fmt_rice_next(&r, &back), -1);
+}
+
+static void test_rice_pick_finds_the_smallest_k(void **state)
+{
+    uint32_t v[64];
+    uint64_t bits, best = UINT64_MAX;
+    unsigned k;
+    (void)state;
+
+    for (size_t i = 0; i < 64; i++)
+        v[i] = (uint32_t)(i * 37 % 150);
+    k = fmt_rice_pick(v, 64, &bits);
+    for (unsigned c = 0; c <= FMT_RICE_MAX_K; c++)
+        if (fmt_rice_bits(v, 64, c) < best)
+            best = fmt_rice_bits(v, 64, c);
+    assert_true(bits == best);
+    assert_true(fmt_rice_bits(v, 64, k) == best);
+}
+
 static void test_crc32_matches_zlib_check_value(void **state)
 {
     (void)state;
@@ -133,6 +203,9 @@ int main(void)
         cmocka_unit_test(test_bits_needed_is_width_of_largest),
         cmocka_unit_test(test_bitpack_roundtrips_every_width_and_length),
         cmocka_unit_test(test_bitpack_is_lsb_first),
+        cmocka_unit_test(test_rice_roundtrips_every_k_with_outliers),
+        cmocka_unit_test(test_rice_layout_and_truncation),
+        cmocka_unit_test(test_rice_pick_finds_the_smallest_k),
         cmocka_unit_test(test_crc32_matches_zlib_check_value),
     };
 
