@@ -49,6 +49,14 @@ size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b);
 uint32_t fmt_seg_builder_find(const struct fmt_seg_builder *b, uint8_t ns, const void *term,
                               size_t len);
 
+/* Use NTHREADS threads in all (0 or 1: the caller's only, the default; more than 2 gives
+ * the same as 2): a helper thread analyzes title, body and url and compresses doc-store
+ * blocks while the caller's thread builds. CFG must be the settings AN was made with (the
+ * helper makes its own analyzer). Call before the first add. The written segment is
+ * byte-identical to a one-thread build. FMT_OK, FMT_EINVAL, FMT_ENOMEM. */
+int fmt_seg_builder_set_threads(struct fmt_seg_builder *b, unsigned nthreads,
+                                const struct fmt_analyzer_cfg *cfg, struct fmt_err *err);
+
 /* Write the segment to PATH (created exclusively, fsynced, closed) through format/io.
  * FMT_OK, FMT_EIO (message names the path) or FMT_ENOMEM. The builder is unchanged. */
 int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fmt_err *err);

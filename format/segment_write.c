@@ -76,6 +76,7 @@
  */
 #include "segment.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -128,6 +129,7 @@ struct fmt_seg_builder {
     uint32_t ndocs;
     uint64_t len_sum[2];
     size_t bytes;                /* heap estimate */
+    struct pipe *pipe;           /* helper thread (fmt_seg_builder_set_threads), or NULL */
     uint32_t cur_doc;
     unsigned cur_field;
     uint8_t cur_ns;
@@ -174,10 +176,13 @@ int fmt_seg_builder_new(struct fmt_seg_builder **out, struct fmt_analyzer *an,
     return FMT_OK;
 }
 
+static void pipe_stop(struct fmt_seg_builder *b);
+
 void fmt_seg_builder_free(struct fmt_seg_builder *b)
 {
     if (!b)
         return;
+    pipe_stop(b);
     for (size_t i = 0; i < b->nterms; i++) {
         fmt_buf_release(&b->terms[i].post);
         fmt_buf_release(&b->terms[i].pos);
@@ -205,6 +210,8 @@ uint32_t fmt_seg_builder_ndocs(const struct fmt_seg_builder *b)
     return b->ndocs;
 }
 
+static size_t pipe_bytes(const struct fmt_seg_builder *b);
+
 /* Per term beyond the tracked buffer capacities: malloc's header and rounding for the two
  * buffers (2 x 16), and what fmt_seg_builder_write adds for it (a 16-byte sort record and
  * about 16 bytes of dictionary entry). */
@@ -213,7 +220,7 @@ uint32_t fmt_seg_builder_ndocs(const struct fmt_seg_builder *b)
 size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b)
 {
     return b->bytes + b->keys.cap + b->doc_z.cap + b->doc_raw.cap + b->title_len.cap * 5 +
-           b->doc_idx.cap + b->source_names.cap + b->nterms * TERM_OVERHEAD;
+           b->doc_idx.cap + b->source_names.cap + b->nterms * TERM_OVERHEAD + pipe_bytes(b);
 }
 
 static int table_grow(struct fmt_seg_builder *b)
@@ -414,6 +421,8 @@ static int source_id_of(struct fmt_seg_builder *b, const char *name, uint32_t *i
     return FMT_OK;
 }
 
+static int pipe_compress(struct fmt_seg_builder *b);
+
 static int doc_block_close(struct fmt_seg_builder *b)
 {
     uLongf zlen;
@@ -421,6 +430,8 @@ static int doc_block_close(struct fmt_seg_builder *b)
 
     if (b->doc_raw.len == 0)
         return FMT_OK;
+    if (b->pipe)
+        return pipe_compress(b);
     zlen = compressBound((uLong)b->doc_raw.len);
     if (fmt_buf_reserve(&b->doc_z, zlen) != FMT_OK)
         return FMT_ENOMEM;
@@ -501,6 +512,9 @@ static int add_keyword(struct fmt_seg_builder *b, uint8_t ns, const void *term, 
     return add_occurrence(b, key, len + 1, 0, 0);
 }
 
+static int add_piped(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
+                     uint32_t *doc, struct fmt_err *err);
+
 int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
                         uint32_t *doc, struct fmt_err *err)
 {
@@ -513,6 +527,8 @@ int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, 
         return fmt_errorf(err, FMT_EINVAL, "segment full");
     if (strlen(a->id) > FMT_MAX_ID)
         return fmt_errorf(err, FMT_EINVAL, "id longer than %d bytes", FMT_MAX_ID);
+    if (b->pipe)
+        return add_piped(b, a, hash, doc, err);
     fmt_buf_init(&name);
     b->cur_doc = b->ndocs;
     rc = analyze_field(b, FMT_NS_TEXT, FMT_FIELD_TITLE, a->title, &len[0]);
@@ -566,6 +582,8 @@ uint32_t fmt_seg_builder_find(const struct fmt_seg_builder *b, uint8_t ns, const
     i = term_find((struct fmt_seg_builder *)b, key, len + 1, 0);
     return i < 0 ? FMT_DOC_END : b->terms[i].last_doc;
 }
+
+static int pipe_drain(struct fmt_seg_builder *b);
 
 /* ---- writing the file ------------------------------------------------------------- */
 
@@ -910,6 +928,8 @@ int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fm
     fmt_buf_init(&sources);
     rc = doc_block_close(b);
     if (rc == FMT_OK)
+        rc = pipe_drain(b);
+    if (rc == FMT_OK)
         rc = fmt_buf_put_varint(&sources, b->nsources);
     if (rc == FMT_OK)
         rc = fmt_buf_append(&sources, b->source_names.p, b->source_names.len);
@@ -947,4 +967,349 @@ out_free:
     seg_out_release(o);
     free(o);
     return rc;
+}
+
+/* ---- the helper thread -------------------------------------------------------------
+ *
+ * With fmt_seg_builder_set_threads(b, 2, ...) the builder hands the two costs that need no
+ * shared state to one helper thread: analyzing title, body and url (its own analyzer) and
+ * zlib-compressing full doc-store blocks. The calling thread keeps everything that the
+ * writer may look at between adds (the id, hash and source keywords, so that
+ * fmt_seg_builder_find stays exact; the columns; the raw doc-store bytes) and inserts the
+ * helper's tokens into the term table when it collects a finished job.
+ *
+ * Jobs go through a ring of PIPE_JOBS slots in submission order; the helper runs them in
+ * that order and the builder collects them in that order, so every term's postings are
+ * appended in doc order and doc-store blocks keep their order: the file written is
+ * byte-identical to the one-thread builder's (the dictionary is sorted by key, so the
+ * order in which terms were first seen does not show). Counters: submitted >= done >=
+ * collected; slots in [collected, submitted) belong to the helper until done passes them.
+ */
+
+#define PIPE_JOBS 64
+
+enum { JOB_ANALYZE, JOB_COMPRESS };
+
+struct job {
+    int kind;
+    uint32_t doc;        /* ANALYZE: the doc; COMPRESS: the block's first doc */
+    struct fmt_buf in;   /* ANALYZE: title, body, url, each NUL-terminated; COMPRESS: raw */
+    struct fmt_buf out;  /* ANALYZE: tokens (u8 ns, u8 field, u32 pos, u8 len, bytes);
+                          * COMPRESS: the zlib stream */
+    uint32_t len[2];     /* ANALYZE: tokens in title and body */
+    int rc;
+};
+
+struct pipe {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done_cv;
+    struct fmt_analyzer *an; /* the helper's own */
+    uint64_t submitted, done, collected;
+    int quit;
+    struct job jobs[PIPE_JOBS];
+};
+
+struct tok_ctx {
+    struct job *j;
+    uint8_t ns, field;
+    uint32_t n;
+};
+
+static int on_piped_token(void *ctx, const struct fmt_token *tok)
+{
+    struct tok_ctx *c = ctx;
+    uint8_t head[7];
+
+    c->n++;
+    if (tok->len > FMT_MAX_TERM)
+        return FMT_OK;
+    head[0] = c->ns;
+    head[1] = c->field;
+    fmt_put_u32le(head + 2, tok->pos);
+    head[6] = (uint8_t)tok->len;
+    if (fmt_buf_append(&c->j->out, head, sizeof(head)) != FMT_OK ||
+        fmt_buf_append(&c->j->out, tok->term, tok->len) != FMT_OK)
+        return FMT_ENOMEM;
+    return FMT_OK;
+}
+
+static void run_job(struct fmt_analyzer *an, struct job *j)
+{
+    j->out.len = 0;
+    j->rc = FMT_OK;
+    if (j->kind == JOB_COMPRESS) {
+        uLongf zlen = compressBound((uLong)j->in.len);
+        if (fmt_buf_reserve(&j->out, zlen) != FMT_OK ||
+            compress2(j->out.p, &zlen, j->in.p, (uLong)j->in.len, DOC_ZLIB_LEVEL) != Z_OK)
+            j->rc = FMT_ENOMEM;
+        else
+            j->out.len = zlen;
+        return;
+    }
+    {
+        const char *text = (const char *)j->in.p;
+        static const uint8_t ns[3] = {FMT_NS_TEXT, FMT_NS_TEXT, FMT_NS_URL};
+        for (unsigned f = 0; f < 3 && j->rc == FMT_OK; f++) {
+            struct tok_ctx c = {j, ns[f], (uint8_t)(f == 1), 0};
+            size_t len = strlen(text);
+            j->rc = fmt_analyze(an, text, len, on_piped_token, &c);
+            if (f < 2)
+                j->len[f] = c.n;
+            text += len + 1;
+        }
+    }
+}
+
+static void *pipe_main(void *arg)
+{
+    struct pipe *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->done == p->submitted)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->quit)
+            break;
+        pthread_mutex_unlock(&p->mu);
+        run_job(p->an, &p->jobs[p->done % PIPE_JOBS]);
+        pthread_mutex_lock(&p->mu);
+        p->done++;
+        pthread_cond_signal(&p->done_cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Fold a finished job into the builder (calling thread). */
+static int collect_job(struct fmt_seg_builder *b, struct job *j)
+{
+    if (j->rc != FMT_OK)
+        return j->rc;
+    if (j->kind == JOB_COMPRESS) {
+        uint8_t entry[FMT_SEG_DOCIDX_ENTRY];
+        fmt_put_u32le(entry, j->doc);
+        fmt_put_u32le(entry + 4, (uint32_t)j->in.len);
+        fmt_put_u64le(entry + 8, b->doc_z.len);
+        if (fmt_buf_append(&b->doc_idx, entry, sizeof(entry)) != FMT_OK ||
+            fmt_buf_append(&b->doc_z, j->out.p, j->out.len) != FMT_OK)
+            return FMT_ENOMEM;
+        b->ndocblocks++;
+        return FMT_OK;
+    }
+    {
+        const uint8_t *q = j->out.p, *end = q + j->out.len;
+        uint8_t key[FMT_MAX_TERM + 1];
+        b->cur_doc = j->doc;
+        while (q < end) {
+            size_t len = q[6];
+            key[0] = q[0];
+            memcpy(key + 1, q + 7, len);
+            if (add_occurrence(b, key, len + 1, q[1], fmt_get_u32le(q + 2)) != FMT_OK)
+                return FMT_ENOMEM;
+            q += 7 + len;
+        }
+        if (finish_doc(b) != FMT_OK)
+            return FMT_ENOMEM;
+        fmt_put_u32le(b->title_len.p + 4 * (size_t)j->doc, j->len[0]);
+        fmt_put_u32le(b->body_len.p + 4 * (size_t)j->doc, j->len[1]);
+        b->len_sum[0] += j->len[0];
+        b->len_sum[1] += j->len[1];
+    }
+    return FMT_OK;
+}
+
+/* Collect finished jobs, waiting until at least UPTO have been collected. */
+static int pipe_collect(struct fmt_seg_builder *b, uint64_t upto)
+{
+    struct pipe *p = b->pipe;
+
+    for (;;) {
+        uint64_t avail;
+        pthread_mutex_lock(&p->mu);
+        while (p->collected < upto && p->done == p->collected)
+            pthread_cond_wait(&p->done_cv, &p->mu);
+        avail = p->done;
+        pthread_mutex_unlock(&p->mu);
+        if (p->collected == avail)
+            return FMT_OK;
+        for (; p->collected < avail; p->collected++) {
+            int rc = collect_job(b, &p->jobs[p->collected % PIPE_JOBS]);
+            if (rc != FMT_OK) {
+                p->collected++;
+                return rc;
+            }
+        }
+    }
+}
+
+/* A free slot for the next job (collecting the oldest when the ring is full). */
+static int pipe_slot(struct fmt_seg_builder *b, struct job **j)
+{
+    struct pipe *p = b->pipe;
+    int rc = FMT_OK;
+
+    if (p->submitted - p->collected == PIPE_JOBS)
+        rc = pipe_collect(b, p->collected + 1);
+    *j = &p->jobs[p->submitted % PIPE_JOBS];
+    return rc;
+}
+
+static void pipe_submit(struct pipe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->submitted++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int pipe_compress(struct fmt_seg_builder *b)
+{
+    struct job *j;
+    struct fmt_buf t;
+    int rc = pipe_slot(b, &j);
+
+    if (rc != FMT_OK)
+        return rc;
+    j->kind = JOB_COMPRESS;
+    j->doc = b->doc_raw_first;
+    t = j->in; /* hand the raw block over without copying; keep the slot's old buffer */
+    j->in = b->doc_raw;
+    b->doc_raw = t;
+    b->doc_raw.len = 0;
+    pipe_submit(b->pipe);
+    return FMT_OK;
+}
+
+static int pipe_drain(struct fmt_seg_builder *b)
+{
+    return b->pipe ? pipe_collect(b, b->pipe->submitted) : FMT_OK;
+}
+
+static int add_piped(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
+                     uint32_t *doc, struct fmt_err *err)
+{
+    struct fmt_buf name;
+    struct join_ctx jc = {&name};
+    struct job *j = NULL;
+    uint32_t src;
+    int rc;
+
+    fmt_buf_init(&name);
+    b->cur_doc = b->ndocs;
+    rc = a->id[0] ? add_keyword(b, FMT_NS_ID, a->id, strlen(a->id)) : FMT_OK;
+    if (rc == FMT_OK && hash) {
+        uint8_t h[8];
+        fmt_put_u64le(h, hash);
+        rc = add_keyword(b, FMT_NS_HASH, h, sizeof(h));
+    }
+    if (rc == FMT_OK && a->source[0]) {
+        rc = fmt_analyze_unstemmed(b->an, a->source, strlen(a->source), on_source_word, &jc);
+        if (rc == FMT_OK && name.len)
+            rc = add_keyword(b, FMT_NS_SOURCE, name.p, name.len);
+    }
+    fmt_buf_release(&name);
+    if (rc == FMT_OK)
+        rc = finish_doc(b);
+    if (rc == FMT_OK)
+        rc = source_id_of(b, a->source, &src);
+    if (rc == FMT_OK)
+        rc = store_doc(b, a);
+    if (rc == FMT_OK &&
+        (fmt_buf_put_u32le(&b->title_len, 0) != FMT_OK || /* filled when collected */
+         fmt_buf_put_u32le(&b->body_len, 0) != FMT_OK ||
+         fmt_buf_put_u64le(&b->timestamp, (uint64_t)a->timestamp) != FMT_OK ||
+         fmt_buf_put_u32le(&b->source_id, src) != FMT_OK))
+        rc = FMT_ENOMEM;
+    if (rc == FMT_OK)
+        rc = pipe_slot(b, &j);
+    if (rc == FMT_OK) {
+        j->kind = JOB_ANALYZE;
+        j->doc = b->ndocs;
+        j->in.len = 0;
+        if (fmt_buf_append(&j->in, a->title, strlen(a->title) + 1) != FMT_OK ||
+            fmt_buf_append(&j->in, a->body, strlen(a->body) + 1) != FMT_OK ||
+            fmt_buf_append(&j->in, a->url, strlen(a->url) + 1) != FMT_OK)
+            rc = FMT_ENOMEM;
+    }
+    if (rc != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory while indexing", a->id);
+    pipe_submit(b->pipe);
+    *doc = b->ndocs++;
+    /* fold in whatever the helper has finished, without waiting */
+    if (pipe_collect(b, 0) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory while indexing", a->id);
+    return FMT_OK;
+}
+
+static size_t pipe_bytes(const struct fmt_seg_builder *b)
+{
+    size_t n = 0;
+
+    if (!b->pipe)
+        return 0;
+    for (size_t i = 0; i < PIPE_JOBS; i++)
+        n += b->pipe->jobs[i].in.cap + b->pipe->jobs[i].out.cap;
+    return n + sizeof(*b->pipe);
+}
+
+static void pipe_stop(struct fmt_seg_builder *b)
+{
+    struct pipe *p = b->pipe;
+
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done_cv);
+    pthread_mutex_destroy(&p->mu);
+    for (size_t i = 0; i < PIPE_JOBS; i++) {
+        fmt_buf_release(&p->jobs[i].in);
+        fmt_buf_release(&p->jobs[i].out);
+    }
+    fmt_analyzer_free(p->an);
+    free(p);
+    b->pipe = NULL;
+}
+
+int fmt_seg_builder_set_threads(struct fmt_seg_builder *b, unsigned nthreads,
+                                const struct fmt_analyzer_cfg *cfg, struct fmt_err *err)
+{
+    struct pipe *p;
+    int rc;
+
+    if (b->ndocs || b->pipe)
+        return fmt_errorf(err, FMT_EINVAL, "segment builder: threads are set before the first add");
+    if (nthreads < 2)
+        return FMT_OK;
+    if (!(p = calloc(1, sizeof(*p))))
+        return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
+    if ((rc = fmt_analyzer_new(&p->an, cfg, err)) != FMT_OK) {
+        free(p);
+        return rc;
+    }
+    if (pthread_mutex_init(&p->mu, NULL) != 0)
+        goto fail_an;
+    if (pthread_cond_init(&p->work, NULL) != 0)
+        goto fail_mu;
+    if (pthread_cond_init(&p->done_cv, NULL) != 0)
+        goto fail_work;
+    if (pthread_create(&p->thread, NULL, pipe_main, p) != 0)
+        goto fail_done;
+    b->pipe = p;
+    return FMT_OK;
+fail_done:
+    pthread_cond_destroy(&p->done_cv);
+fail_work:
+    pthread_cond_destroy(&p->work);
+fail_mu:
+    pthread_mutex_destroy(&p->mu);
+fail_an:
+    fmt_analyzer_free(p->an);
+    free(p);
+    return fmt_errorf(err, FMT_ENOMEM, "segment builder: cannot start a thread");
 }

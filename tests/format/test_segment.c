@@ -195,6 +195,93 @@ static void test_segment_sizes_count_postings_and_positions(void **state)
     fmt_seg_close(seg);
 }
 
+/* Build the same 3,000 articles into PATH with NTHREADS threads. */
+static void build_many(struct fixture *fx, const char *path, unsigned nthreads)
+{
+    static const char *const words[] = {"nato", "summit", "peace", "talks", "rain",
+                                        "brussels", "ukraine", "deal", "markets", "oil",
+                                        "café", "U.S.", "Kyiv's", "2025", "inflation"};
+    struct fmt_seg_builder *b;
+    struct fmt_analyzer_cfg cfg;
+    struct fmt_err err;
+    uint64_t seed = 12345;
+
+    fmt_analyzer_cfg_default(&cfg);
+    assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+    assert_int_equal(fmt_seg_builder_set_threads(b, nthreads, &cfg, &err), FMT_OK);
+    for (int d = 0; d < 3000; d++) {
+        char id[32], title[256], body[4096];
+        size_t tl = 0, bl = 0;
+        uint32_t doc;
+        struct fmt_article a;
+        int nb = 5 + (int)(seed % 300);
+        for (int k = 0; k < 4; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            tl += (size_t)snprintf(title + tl, sizeof(title) - tl, "%s ", words[(seed >> 33) % 15]);
+        }
+        for (int k = 0; k < nb; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            bl += (size_t)snprintf(body + bl, sizeof(body) - bl, "%s%u ", words[(seed >> 33) % 15],
+                                   (unsigned)(seed >> 60));
+        }
+        snprintf(id, sizeof(id), "doc-%d", d);
+        assert_int_equal(fmt_article_init(&a), FMT_OK);
+        fmt_article_set(&a.id, id, strlen(id));
+        fmt_article_set(&a.title, title, tl);
+        fmt_article_set(&a.body, body, bl);
+        fmt_article_set(&a.source, d % 3 ? "BBC News" : "Reuters", d % 3 ? 8 : 7);
+        fmt_article_set(&a.url, "https://example.org/a/b", 23);
+        a.timestamp = 1000 + d;
+        assert_int_equal(fmt_seg_builder_add(b, &a, 0x1234 + (uint64_t)d, &doc, &err), FMT_OK);
+        assert_int_equal(doc, (uint32_t)d);
+        fmt_article_release(&a);
+        /* ids are indexed at once, even while the helper still analyzes the text */
+        assert_int_equal(fmt_seg_builder_find(b, FMT_NS_ID, id, strlen(id)), (uint32_t)d);
+    }
+    assert_true(fmt_seg_builder_bytes(b) > 0);
+    assert_int_equal(fmt_seg_builder_write(b, path, &err), FMT_OK);
+    fmt_seg_builder_free(b);
+}
+
+static void test_segment_two_threads_write_identical_bytes(void **state)
+{
+    struct fixture *fx = *state;
+    char path2[160];
+    FILE *f1, *f2;
+    struct fmt_seg *seg;
+    struct fmt_err err;
+    long n1, n2;
+    int c1, c2;
+
+    snprintf(path2, sizeof(path2), "%s/seg2.nxs", fx->dir);
+    build_many(fx, fx->path, 1);
+    build_many(fx, path2, 2);
+    f1 = fopen(fx->path, "rb");
+    f2 = fopen(path2, "rb");
+    assert_non_null(f1);
+    assert_non_null(f2);
+    fseek(f1, 0, SEEK_END);
+    fseek(f2, 0, SEEK_END);
+    n1 = ftell(f1);
+    n2 = ftell(f2);
+    assert_int_equal(n1, n2);
+    rewind(f1);
+    rewind(f2);
+    do {
+        c1 = fgetc(f1);
+        c2 = fgetc(f2);
+        assert_int_equal(c1, c2);
+    } while (c1 != EOF);
+    fclose(f1);
+    fclose(f2);
+    assert_int_equal(fmt_seg_open(&seg, path2, &err), FMT_OK);
+    assert_int_equal(fmt_seg_verify(seg, &err), FMT_OK);
+    assert_int_equal(fmt_seg_stats(seg)->ndocs, 3000);
+    assert_true(fmt_seg_stats(seg)->body_len_sum > 3000 * 5);
+    fmt_seg_close(seg);
+    unlink(path2);
+}
+
 struct prefix_ctx {
     char seen[16][32];
     int n;
@@ -326,6 +413,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_segment_roundtrips_small_docs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_many_docs_cross_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_sizes_count_postings_and_positions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_segment_two_threads_write_identical_bytes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_segment_detects_flipped_and_truncated_bytes, setup,
                                         teardown),
