@@ -456,6 +456,15 @@ static inline uint32_t hash_bytes(const uint8_t *p, size_t len)
     return h;
 }
 
+/* Equality of two short byte strings without a libc call (stems are a few bytes). */
+static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static void cache_clear(struct fmt_analyzer *an)
 {
     an->cache_gen++;
@@ -479,7 +488,7 @@ static int stem_word(struct fmt_analyzer *an, const uint8_t **term, size_t *tlen
 
     for (slot = &an->cache[i]; slot->gen == an->cache_gen; slot = &an->cache[i]) {
         if (slot->hash == h && slot->klen == klen &&
-            memcmp(an->cache_arena + slot->off, key, klen) == 0) {
+            same_bytes(an->cache_arena + slot->off, key, klen)) {
             *term = an->cache_arena + slot->off + klen;
             *tlen = slot->slen;
             return FMT_OK;
