@@ -16,7 +16,7 @@ size_t fmt_varint_encode(uint8_t *out, uint64_t v)
     return n;
 }
 
-size_t fmt_varint_decode(const uint8_t *p, const uint8_t *end, uint64_t *v)
+size_t fmt_varint_decode_slow(const uint8_t *p, const uint8_t *end, uint64_t *v)
 {
     uint64_t x = 0;
     unsigned shift = 0;

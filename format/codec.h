@@ -50,7 +50,16 @@ size_t fmt_varint_encode(uint8_t *out, uint64_t v);
 
 /* Decode one varint from [p, end). Returns bytes consumed, or 0 if the input is truncated
  * or longer than a u64 (the caller reports FMT_ECORRUPT). */
-size_t fmt_varint_decode(const uint8_t *p, const uint8_t *end, uint64_t *v);
+size_t fmt_varint_decode_slow(const uint8_t *p, const uint8_t *end, uint64_t *v);
+
+static inline size_t fmt_varint_decode(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    if (p < end && *p < 0x80) { /* most values fit one byte: no call, no loop */
+        *v = *p;
+        return 1;
+    }
+    return fmt_varint_decode_slow(p, end, v);
+}
 
 /* Bits needed for the largest of N values (0 when all are zero). */
 unsigned fmt_bits_needed(const uint32_t *v, size_t n);
