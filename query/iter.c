@@ -550,3 +550,107 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
         return 0.0;
     }
 }
+
+/* ---- Score upper bounds (dynamic pruning) ------------------------------------------- */
+
+static void bound_none(double *ub, uint32_t *upto)
+{
+    *ub = 0.0;
+    *upto = FMT_DOC_END;
+}
+
+/* A synonym group: one term whose tf is the kids' summed tf, so the bound sums the kids'
+ * max tf per field over the shortest length of any kid with that field. */
+static int bound_synonym(struct q_iter *it, uint32_t target, const struct q_bm25 *bm,
+                         double *ub, uint32_t *upto, struct fmt_err *err)
+{
+    uint32_t tf[2] = {0, 0}, len[2] = {UINT32_MAX, UINT32_MAX};
+    int text = 0;
+    for (size_t k = 0; k < it->nkids; k++) {
+        struct q_iter *kid = it->kids[k];
+        struct fmt_block_bound b;
+        int rc;
+        if (kid->kind != Q_IT_TERM)
+            continue;
+        if (!kid->started && (rc = q_iter_advance(kid, target, err)) != FMT_OK)
+            return rc; /* as for a term leaf in q_iter_bound */
+        if (kid->doc == FMT_DOC_END)
+            continue;
+        rc = fmt_postings_shallow_advance(kid->post, target, &b, err);
+        if (rc != FMT_OK)
+            return rc;
+        if (b.last_doc == FMT_DOC_END)
+            continue;
+        if (b.last_doc < *upto)
+            *upto = b.last_doc;
+        text |= kid->post->ti.ns == FMT_NS_TEXT;
+        for (unsigned f = 0; f < 2; f++)
+            if (b.max_tf[f] > 0) {
+                tf[f] += b.max_tf[f];
+                if (b.min_len[f] < len[f])
+                    len[f] = b.min_len[f];
+            }
+    }
+    for (unsigned f = 0; f < 2; f++)
+        if (len[f] == UINT32_MAX)
+            len[f] = 0;
+    if (it->syn->scoring && text)
+        *ub = q_bm25_contrib(bm, it->syn->idf, q_bm25_tfn(bm, it->syn->fields, tf, len));
+    return FMT_OK;
+}
+
+/* AND, PHRASE and a plain OR: the sum of the kids' bounds, over the shortest range. */
+static int bound_sum(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, double *ub,
+                     uint32_t *upto, struct fmt_err *err)
+{
+    double sum = 0.0;
+    for (size_t k = 0; k < it->nkids; k++) {
+        double kub;
+        uint32_t kupto;
+        int rc = q_iter_bound(it->kids[k], target, bm, &kub, &kupto, err);
+        if (rc != FMT_OK)
+            return rc;
+        sum += kub;
+        if (kupto < *upto)
+            *upto = kupto;
+    }
+    *ub = sum;
+    return FMT_OK;
+}
+
+int q_iter_bound(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, double *ub,
+                 uint32_t *upto, struct fmt_err *err)
+{
+    struct fmt_block_bound b;
+    int rc;
+    bound_none(ub, upto);
+    if ((it->started && it->doc == FMT_DOC_END) || target == FMT_DOC_END)
+        return FMT_OK;
+    switch (it->kind) {
+    case Q_IT_TERM:
+        /* a cursor that never moved first goes to TARGET: fmt_postings_advance would take
+         * a single-block list whose skip cursor moved first for an exhausted one */
+        if (!it->started && (rc = q_iter_advance(it, target, err)) != FMT_OK)
+            return rc;
+        if (it->doc == FMT_DOC_END)
+            return FMT_OK;
+        rc = fmt_postings_shallow_advance(it->post, target, &b, err);
+        if (rc != FMT_OK || b.last_doc == FMT_DOC_END)
+            return rc;
+        *upto = b.last_doc;
+        if (it->w && it->w->scoring && it->post->ti.ns == FMT_NS_TEXT)
+            *ub = q_bm25_contrib(bm, it->w->idf,
+                                 q_bm25_tfn(bm, it->w->fields, b.max_tf, b.min_len));
+        return FMT_OK;
+    case Q_IT_OR:
+        if (it->syn)
+            return bound_synonym(it, target, bm, ub, upto, err);
+        /* a plain OR is bounded like a conjunction: by the sum of its kids */
+        return bound_sum(it, target, bm, ub, upto, err);
+    case Q_IT_AND:
+    case Q_IT_PHRASE:
+        return bound_sum(it, target, bm, ub, upto, err);
+    default:
+        return FMT_OK;
+    }
+}

@@ -25,9 +25,8 @@
  * contributions computed from their whole tf in the searched fields (not the phrase
  * frequency): the same number the words would give as an AND query, so "peace deal" and
  * peace deal rank the docs the phrase matches alike, and the statistics stay per term.
- * Block-max WAND (not done yet) would add a per-iterator upper bound: for a term leaf,
- * q_bm25_contrib of the fmt_block_bound from fmt_postings_shallow_advance (max tf, min
- * length) with its q_term_w; for AND the sum, for OR the sum of kids on the block. */
+ * Dynamic pruning: q_iter_bound gives an upper bound of the score over a range of docs
+ * from the skip blocks' bounds (block-max); plan.c uses it for block-max MaxScore. */
 #ifndef Q_ITER_H
 #define Q_ITER_H
 
@@ -125,6 +124,17 @@ int q_iter_date(struct q_iters *s, const struct fmt_seg *seg, int64_t lo, int64_
 /* Move IT to its first match >= TARGET (no-op when already there). FMT_OK or
  * FMT_ECORRUPT/FMT_ENOMEM from the segment reader. */
 int q_iter_advance(struct q_iter *it, uint32_t target, struct fmt_err *err);
+
+/* Dynamic pruning: an upper bound *UB of q_iter_score(IT, doc) for every doc in
+ * [TARGET, *UPTO] (*UPTO >= TARGET; FMT_DOC_END when the bound holds to the end). Term
+ * leaves read the bound of their skip block (fmt_postings_shallow_advance: max tf per
+ * field, shortest field length) and score it with their q_term_w: the same arithmetic as
+ * the real score, on tf values no smaller and lengths no larger, so never below it; a
+ * synonym sums its kids' max tf; AND, OR and PHRASE sum their kids' bounds over the
+ * shortest of their ranges; filters (date, all) bound 0. Moves skip cursors only (IT's
+ * current doc stays valid) and never allocates. FMT_OK or FMT_ECORRUPT. */
+int q_iter_bound(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, double *ub,
+                 uint32_t *upto, struct fmt_err *err);
 
 /* What one term leaf contributed to one doc's score (for --explain and "matches"). */
 struct q_explain_term {

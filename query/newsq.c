@@ -549,7 +549,7 @@ static int run_search(struct session *s, struct fmt_err *err)
     struct q_collapse collapse;
     struct q_facets facets;
     struct grouping g = {NULL, NULL};
-    struct q_run run = {NULL, on_match, &g, 0};
+    struct q_run run = {NULL, on_match, &g, 0, 0};
     struct fmt_buf out, scratch;
     const struct q_hit *hits = NULL;
     size_t nhits = 0, shown = 0;
@@ -576,6 +576,8 @@ static int run_search(struct session *s, struct fmt_err *err)
     }
     if (!g.collapse && !g.facets)
         run.fn = NULL;
+    /* the exact count is printed only by --count and --stats */
+    run.prune = !run.fn && !o->stats && !o->count;
     if (rc == FMT_OK)
         rc = q_plan_run(s->plan, &run, &count, err);
     if (rc == FMT_OK && g.collapse)

@@ -670,6 +670,122 @@ double q_plan_decay(const struct q_plan *p, int64_t ts)
     return exp2(-age / p->half_life);
 }
 
+/* One kid of the pruned walk and its bound over the current range. */
+struct pkid {
+    double ub;
+    struct q_iter *it;
+    size_t qi; /* query order */
+};
+
+static int cmp_pkid(const void *x, const void *y)
+{
+    const struct pkid *a = x, *b = y;
+    if (a->ub != b->ub)
+        return a->ub < b->ub ? -1 : 1;
+    return (a->qi > b->qi) - (a->qi < b->qi);
+}
+
+/* Block-max MaxScore over ROOT of segment I (relevance order, top-k only). The "kids" are
+ * the clauses of a plain OR root, else ROOT alone. For the doc range [target, end] where
+ * every kid's block bound holds (q_iter_bound), kids sorted by bound are split: the
+ * lowest ones whose bounds sum to at most the top-k threshold are non-essential (a doc
+ * only they match cannot enter) and never drive; candidates are the next doc of the
+ * essential kids; a range with no essential kid is skipped whole. Candidates are scored
+ * exactly as q_iter_score does (kids on the doc, in query order), so hits are unchanged. */
+static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_iter *root,
+                      struct q_topk *topk, uint64_t *count, struct fmt_err *err)
+{
+    const struct fmt_seg *seg = fmt_snapshot_seg(p->snap, i);
+    uint64_t base = fmt_snapshot_base(p->snap, i);
+    struct q_iter **kids = &root;
+    size_t n = 1, ness = 0;
+    struct pkid *k;
+    uint32_t target = 0, end = 0;
+    int have_range = 0, rc = FMT_OK;
+    double nonsum = 0.0;
+    if (root->kind == Q_IT_OR && !root->syn) {
+        kids = root->kids;
+        n = root->nkids;
+    }
+    k = q_arena_alloc(&s->mem, n * sizeof(*k));
+    if (!k)
+        return fmt_errorf(err, FMT_ENOMEM, "query: out of memory");
+    for (size_t j = 0; j < n; j++) {
+        k[j].it = kids[j];
+        k[j].qi = j;
+        k[j].ub = 0.0;
+    }
+    while (rc == FMT_OK && target != FMT_DOC_END) {
+        struct q_hit worst;
+        uint32_t d = FMT_DOC_END;
+        double score = 0.0;
+        if (q_topk_threshold(topk, &worst)) {
+            if (!have_range || target > end) {
+                end = FMT_DOC_END;
+                for (size_t j = 0; j < n && rc == FMT_OK; j++) {
+                    uint32_t u;
+                    rc = q_iter_bound(k[j].it, target, &p->bm, &k[j].ub, &u, err);
+                    if (u < end)
+                        end = u;
+                }
+                if (rc != FMT_OK)
+                    break;
+                if (n > 1)
+                    qsort(k, n, sizeof(*k), cmp_pkid);
+                have_range = 1;
+            }
+            nonsum = 0.0;
+            for (ness = 0; ness < n; ness++) { /* the margin covers rounding in the sums */
+                if ((nonsum + k[ness].ub) * (1.0 + 1e-9) > worst.score)
+                    break;
+                nonsum += k[ness].ub;
+            }
+            if (ness == n) { /* nothing in [target, end] can enter */
+                target = end == FMT_DOC_END ? FMT_DOC_END : end + 1;
+                continue;
+            }
+        } else {
+            ness = 0;
+            nonsum = 0.0;
+            have_range = 0;
+        }
+        for (size_t j = ness; j < n && rc == FMT_OK; j++) {
+            rc = q_iter_advance(k[j].it, target, err);
+            if (k[j].it->doc < d)
+                d = k[j].it->doc;
+        }
+        if (rc != FMT_OK)
+            break;
+        if (ness > 0 && have_range && d > end) { /* only non-essential kids in range */
+            target = end + 1;
+            continue;
+        }
+        if (d == FMT_DOC_END)
+            break;
+        for (size_t j = 0; j < ness && rc == FMT_OK; j++)
+            rc = q_iter_advance(k[j].it, d, err);
+        if (rc != FMT_OK)
+            break;
+        target = d + 1;
+        if (fmt_snapshot_deleted(p->snap, i, d))
+            continue;
+        ++*count;
+        if (n == 1) {
+            score = q_iter_score(root, d, &p->bm, NULL, NULL);
+        } else {
+            for (size_t q = 0; q < n; q++) /* query order, as q_iter_score sums an OR */
+                if (kids[q]->doc == d)
+                    score += q_iter_score(kids[q], d, &p->bm, NULL, NULL);
+        }
+        {
+            struct q_hit h = {0.0, base + d, fmt_seg_timestamp(seg, d)};
+            h.score = score * q_plan_decay(p, h.ts);
+            q_topk_push(topk, &h);
+        }
+    }
+    return rc;
+}
+
 int q_plan_run(struct q_plan *p, const struct q_run *r, uint64_t *count, struct fmt_err *err)
 {
     int rc = FMT_OK;
@@ -682,6 +798,12 @@ int q_plan_run(struct q_plan *p, const struct q_run *r, uint64_t *count, struct 
         struct q_iter *root;
         q_iters_init(&s);
         rc = bind(p->root, seg, &s, &root, err);
+        if (rc == FMT_OK && r->prune && r->topk && !r->fn && r->topk->k > 0 &&
+            r->topk->sort == Q_SORT_RELEVANCE) {
+            rc = run_pruned(p, i, &s, root, r->topk, count, err);
+            q_iters_release(&s);
+            continue;
+        }
         if (rc == FMT_OK)
             rc = q_iter_advance(root, 0, err);
         while (rc == FMT_OK && root->doc != FMT_DOC_END) {
@@ -705,7 +827,7 @@ int q_plan_run(struct q_plan *p, const struct q_run *r, uint64_t *count, struct 
 
 int q_plan_search(struct q_plan *p, struct q_topk *topk, uint64_t *count, struct fmt_err *err)
 {
-    struct q_run r = {topk, NULL, NULL, 0};
+    struct q_run r = {topk, NULL, NULL, 0, 0};
     return q_plan_run(p, &r, count, err);
 }
 

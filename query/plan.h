@@ -73,9 +73,13 @@ struct q_run {
     q_match_fn fn;
     void *ctx;
     int score;
+    int prune;  /* 1: only TOPK's hits are wanted (no FN, relevance order): matches that
+                   cannot enter TOPK may be skipped unscored (block-max MaxScore), *COUNT
+                   is then only the number of matches scored. The hits are the same. */
 };
 
-/* Evaluate over every segment as R says; *COUNT receives the number of live matches.
+/* Evaluate over every segment as R says; *COUNT receives the number of live matches
+ * (with R->prune: of the matches scored).
  * Scores are BM25F times q_plan_decay. FMT_OK, FN's error, FMT_ENOMEM or FMT_ECORRUPT. */
 int q_plan_run(struct q_plan *p, const struct q_run *r, uint64_t *count, struct fmt_err *err);
 

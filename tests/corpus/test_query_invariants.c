@@ -788,6 +788,117 @@ static void test_random_query_trees_match_brute_force(void **state)
     assert_true(with_prefix >= NQUERIES / 20);
 }
 
+/* Top K of TEXT through q_plan_run with or without dynamic pruning, into HITS (k slots);
+ * returns how many, or SIZE_MAX when refused. */
+static size_t run_topk(const char *text, size_t k, int prune, struct q_hit *out)
+{
+    struct q_arena mem;
+    struct q_plan *plan;
+    struct q_topk tk;
+    struct fmt_err err;
+    uint64_t count = 0;
+    size_t n;
+    int rc;
+    q_arena_init(&mem);
+    rc = engine_plan(&W->e, &mem, text, NULL, &plan, &err);
+    if (rc == FMT_EINVAL) {
+        q_arena_release(&mem);
+        return SIZE_MAX;
+    }
+    if (rc != FMT_OK)
+        fail_msg("query %s: %s", text, err.msg);
+    assert_int_equal(q_topk_init(&tk, k, Q_SORT_RELEVANCE, &err), FMT_OK);
+    {
+        struct q_run r = {&tk, NULL, NULL, 1, prune};
+        assert_int_equal(q_plan_run(plan, &r, &count, &err), FMT_OK);
+    }
+    n = tk.n;
+    memcpy(out, q_topk_finish(&tk), n * sizeof(*out));
+    assert_true(count >= n);
+    q_topk_release(&tk);
+    q_plan_free(plan);
+    q_arena_release(&mem);
+    return n;
+}
+
+/* Dynamic pruning (block-max MaxScore) skips matches that cannot enter the top k: the
+ * kept hits, their order and their scores are exactly those of the full evaluation, for
+ * frequent words (many 128-doc blocks), ORs of rare and frequent words, prefixes,
+ * phrases, fields, and random query trees, at k = 1, 3 and 10. */
+static void test_pruned_top_k_equals_exhaustive_top_k(void **state)
+{
+    static const char *const fixed[] = {
+        "the", "said", "the OR chess", "market OR film OR election", "year OR the OR of",
+        "\"of the\"", "\"prime minister\"", "oil price", "title:oil OR body:market",
+        "elect*", "govern* OR the", "oil OR (market price)", "the -said", "film OR music",
+        "the OR a OR to OR in OR and", "minist* year", "title:market OR said"};
+    static const size_t ks[] = {1, 3, 10};
+    struct q_hit a[10], b[10];
+    int checked = 0, pruned_fewer = 0;
+    (void)state;
+    if (!W)
+        skip();
+    for (size_t q = 0; q < sizeof(fixed) / sizeof(*fixed) + 200; q++) {
+        struct gen g;
+        const char *text;
+        memset(&g, 0, sizeof(g));
+        g.nv = &W->nv;
+        if (q < sizeof(fixed) / sizeof(*fixed)) {
+            text = fixed[q];
+        } else {
+            struct nnode *root = gen_node(&g, 3, &W->nv.docs[rnd() % W->nv.ndocs]);
+            if (!root || g.len + 2 >= sizeof(g.text)) {
+                gen_free(&g);
+                continue;
+            }
+            text = g.text;
+        }
+        for (size_t j = 0; j < sizeof(ks) / sizeof(*ks); j++) {
+            size_t na = run_topk(text, ks[j], 0, a), nb;
+            if (na == SIZE_MAX)
+                break;
+            nb = run_topk(text, ks[j], 1, b);
+            if (na != nb)
+                fail_msg("query %s, k %zu: %zu hits exhaustive, %zu pruned", text, ks[j], na,
+                         nb);
+            for (size_t i = 0; i < na; i++)
+                if (a[i].doc != b[i].doc || a[i].score != b[i].score)
+                    fail_msg("query %s, k %zu, rank %zu: doc %llu (%.17g) exhaustive, "
+                             "%llu (%.17g) pruned", text, ks[j], i + 1,
+                             (unsigned long long)a[i].doc, a[i].score,
+                             (unsigned long long)b[i].doc, b[i].score);
+            checked++;
+        }
+        gen_free(&g);
+    }
+    /* pruning must actually skip matches on some of the fixed queries */
+    for (size_t q = 0; q < sizeof(fixed) / sizeof(*fixed); q++) {
+        struct q_arena mem;
+        struct q_plan *plan;
+        struct q_topk tk;
+        struct fmt_err err;
+        uint64_t all = 0, scored = 0;
+        q_arena_init(&mem);
+        if (engine_plan(&W->e, &mem, fixed[q], NULL, &plan, &err) != FMT_OK) {
+            q_arena_release(&mem);
+            continue;
+        }
+        for (int prune = 0; prune < 2; prune++) {
+            struct q_run r = {&tk, NULL, NULL, 1, prune};
+            assert_int_equal(q_topk_init(&tk, 10, Q_SORT_RELEVANCE, &err), FMT_OK);
+            assert_int_equal(q_plan_run(plan, &r, prune ? &scored : &all, &err), FMT_OK);
+            q_topk_release(&tk);
+        }
+        pruned_fewer += scored < all;
+        q_plan_free(plan);
+        q_arena_release(&mem);
+    }
+    print_message("%d (query, k) pairs compared; pruning skipped matches in %d of %zu fixed "
+                  "queries\n", checked, pruned_fewer, sizeof(fixed) / sizeof(*fixed));
+    assert_true(checked >= 300);
+    assert_true(pruned_fewer >= 3);
+}
+
 /* A prefix alone scores as one term: idf of min(N, sum of the expansions' df) times the
  * saturated tf summed over expansions (plan.c). */
 static void test_prefix_scores_as_one_synonym_term(void **state)
@@ -1054,6 +1165,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_query_trees_match_brute_force),
         cmocka_unit_test(test_prefix_scores_as_one_synonym_term),
+        cmocka_unit_test(test_pruned_top_k_equals_exhaustive_top_k),
         cmocka_unit_test(test_title_hits_have_the_word_in_the_title),
         cmocka_unit_test(test_excluded_word_never_in_hits),
         cmocka_unit_test(test_since_until_and_source_filters_hold),
