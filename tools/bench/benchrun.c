@@ -7,11 +7,12 @@
  *       returned), 3 when it could not be started.
  *   benchrun procq QUERIES REPEAT LABEL CMD ARG... [:: LABEL CMD ARG...]...
  *       whole-process query latency: for every query of QUERIES, each command (with the
- *       argument "{}" replaced by the query text) runs once as warm-up, then REPEAT rounds
+ *       argument "{}" replaced by the newsq query, "{fts5}" and "{xapian}" by the query's
+ *       FTS5 and Xapian columns of QUERIES) runs once as warm-up, then REPEAT rounds
  *       run every query with every command in turn (interleaved, so that machine noise hits
  *       all engines alike), stdout and stderr to /dev/null. Exit status 0 and 1 count as
  *       answers ("nothing found" is an answer); any other is an error. Prints per label and
- *       query type "T label type p50_ms p99_ms samples errors". Exits 3 when anything
+ *       query type "T label type p50_ms p95_ms p99_ms samples errors". Exits 3 when anything
  *       failed (the first failure is described on stderr). */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +104,19 @@ static int cmd_time(const char *log, char **argv)
     return fflush(stdout) == 0 ? 0 : 3;
 }
 
+/* The argument for template argument ARG: "{}" the newsq query, "{fts5}" and "{xapian}"
+ * the query's FTS5 and Xapian columns (the newsq text when the file has none). */
+static char *slot(char *arg, const struct bench_query *q)
+{
+    if (!strcmp(arg, "{}"))
+        return q->text;
+    if (!strcmp(arg, "{fts5}"))
+        return q->fts5 ? q->fts5 : q->text;
+    if (!strcmp(arg, "{xapian}"))
+        return q->xapian ? q->xapian : q->text;
+    return arg;
+}
+
 /* One command of procq: a label and an argv with "{}" slots. */
 struct engine {
     const char *label;
@@ -158,7 +172,7 @@ static int cmd_procq(const char *qpath, const char *repstr, int argc, char **arg
                 struct result res;
                 size_t a;
                 for (a = 0; a < g->argc; a++)
-                    g->cur[a] = strcmp(g->argv[a], "{}") ? g->argv[a] : qs.q[i].text;
+                    g->cur[a] = slot(g->argv[a], &qs.q[i]);
                 if (run(g->cur, "/dev/null", &res) != 0) {
                     status = 3;
                     goto out;
@@ -177,7 +191,8 @@ static int cmd_procq(const char *qpath, const char *repstr, int argc, char **arg
     for (e = 0; e < neng; e++)
         for (t = 0; t < qs.ntypes; t++) {
             double p50 = bench_median(&eng[e].per[t]);
-            printf("T\t%s\t%s\t%.2f\t%.2f\t%zu\t%zu\n", eng[e].label, qs.types[t], p50,
+            printf("T\t%s\t%s\t%.2f\t%.2f\t%.2f\t%zu\t%zu\n", eng[e].label, qs.types[t],
+                   p50, bench_percentile(&eng[e].per[t], 95),
                    bench_percentile(&eng[e].per[t], 99), eng[e].per[t].n, eng[e].errors);
         }
     goto out;

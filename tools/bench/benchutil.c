@@ -26,9 +26,12 @@ static char *dup_n(const char *s, size_t n)
     return p;
 }
 
+/* LINE is TYPE<TAB>newsq[<TAB>fts5[<TAB>xapian]], NUL-terminated, TYPE of TLEN bytes. */
 static int add_query(struct bench_queries *qs, const char *type, size_t tlen, const char *text,
                      size_t xlen)
 {
+    char *col[3] = {NULL, NULL, NULL};
+    size_t c = 0;
     struct bench_query *nq;
     size_t i;
 
@@ -37,11 +40,27 @@ static int add_query(struct bench_queries *qs, const char *type, size_t tlen, co
         return -1;
     qs->q = nq;
     nq = &qs->q[qs->n];
+    while (c < 3) {
+        const char *tab = memchr(text, '\t', xlen);
+        size_t l = tab ? (size_t)(tab - text) : xlen;
+        col[c] = dup_n(text, l);
+        if (!col[c])
+            break;
+        c++;
+        if (!tab)
+            break;
+        xlen -= l + 1;
+        text = tab + 1;
+    }
     nq->type = dup_n(type, tlen);
-    nq->text = dup_n(text, xlen);
-    if (!nq->type || !nq->text) {
+    nq->text = col[0];
+    nq->fts5 = col[1];
+    nq->xapian = col[2];
+    if (!nq->type || !col[0] || (c > 1 && !col[1]) || (c > 2 && !col[2])) {
         free(nq->type);
-        free(nq->text);
+        free(col[0]);
+        free(col[1]);
+        free(col[2]);
         return -1;
     }
     qs->n++;
@@ -83,7 +102,8 @@ int bench_queries_load(struct bench_queries *qs, const char *path)
             continue;
         tab = strchr(line, '\t');
         if (!tab || tab == line || tab[1] == '\0') {
-            fprintf(stderr, "%s:%zu: expected TYPE<TAB>query\n", path, lineno);
+            fprintf(stderr, "%s:%zu: expected TYPE<TAB>query[<TAB>fts5[<TAB>xapian]]\n", path,
+                    lineno);
             rc = -1;
             break;
         }
@@ -111,6 +131,8 @@ void bench_queries_release(struct bench_queries *qs)
     for (i = 0; i < qs->n; i++) {
         free(qs->q[i].type);
         free(qs->q[i].text);
+        free(qs->q[i].fts5);
+        free(qs->q[i].xapian);
     }
     free(qs->q);
     free(qs->types);

@@ -1,5 +1,6 @@
 /* benchutil.h - shared pieces of the tools/bench programs: a monotonic clock, the query
- * file (tools/bench/queries.txt: "TYPE<TAB>query" per line, '#' comments) and per-type
+ * file (tools/bench/queries.tsv: "TYPE<TAB>newsq query[<TAB>FTS5 text[<TAB>Xapian text]]"
+ * per line, '#' comments) and per-type
  * latency samples summarized as median and p99.
  *
  * Built only by tools/bench/run.sh, never by the Makefile's generic tools rule. */
@@ -15,6 +16,8 @@ uint64_t bench_now_ns(void);
 struct bench_query {
     char *type; /* owned by the bench_queries */
     char *text; /* the query in newsq syntax, owned */
+    char *fts5; /* the same in FTS5 syntax (third column), owned; NULL when absent */
+    char *xapian; /* the same in Xapian QueryParser syntax (fourth column), owned or NULL */
     size_t type_idx; /* index into bench_queries.types */
 };
 

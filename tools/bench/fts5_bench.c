@@ -1,7 +1,8 @@
 /* fts5_bench.c - the SQLite FTS5 side of the benchmark (tools/bench/run.sh).
  *
  *   fts5_bench build DB FILE.jsonl...   index the articles into a new database DB
- *   fts5_bench query DB N QUERY         one query, top N by bm25, printed (whole-process)
+ *   fts5_bench query DB N MATCH         one query in FTS5 MATCH syntax (the third column of
+ *                                       queries.tsv), top N by bm25, printed (whole-process)
  *   fts5_bench inproc DB QUERIES ITER   every query of QUERIES ITER times after a warm-up,
  *                                       prepared once: per-type median/p99 in microseconds
  *   fts5_bench translate QUERY          print the FTS5 MATCH text for a newsq query
@@ -15,13 +16,15 @@
  * (one b-tree segment, the best case for queries). Ranking is bm25(docs, 2.0, 1.0): the
  * title weighs 2 and the body 1, as in newsidx's BM25F defaults.
  *
- * Queries are given in newsq syntax, restricted to what tools/bench/queries.txt uses:
- * words (ANDed), OR, AND and "phrases". Words are quoted for FTS5 so that no word is read
- * as an FTS5 operator or column filter.
+ * Queries: the FTS5 column of tools/bench/queries.tsv; a MATCH text ending in
+ * " @ts LO HI" is a date-filtered query: "AND ts >= LO AND ts < HI" is added to the SQL
+ * (FTS5 has no date syntax; ts is the stored ISO 8601 text, so strings compare as dates).
+ * A query file without that column is translated from newsq syntax (words, OR, AND and
+ * "phrases"; words are quoted so that none is read as an FTS5 operator or column filter).
  *
  * inproc prints, tab-separated:
  *   Q <n> <matches>                        matches of query n (1-based), counted once
- *   T <type> <p50_us> <p99_us> <samples>   per query type
+ *   T <type> <p50_us> <p95_us> <p99_us> <samples>   per query type
  * Exit status: 0; query: 1 when nothing matched; 2 usage; 3 SQLite or input errors. */
 #include <errno.h>
 #include <stdio.h>
@@ -239,8 +242,29 @@ static int translate(const char *q, struct fmt_buf *out)
     return 0;
 }
 
+/* Split a " @ts LO HI" suffix off M (in place): *LO and *HI point into M, or stay NULL. */
+static void split_date(char *m, char **lo, char **hi)
+{
+    char *at = strstr(m, " @ts ");
+
+    *lo = *hi = NULL;
+    if (!at)
+        return;
+    *at = '\0';
+    *lo = at + 5;
+    *hi = strchr(*lo, ' ');
+    if (*hi)
+        *(*hi)++ = '\0';
+    else
+        *lo = NULL;
+}
+
+#define SQL_RANKED_WHERE "WHERE docs MATCH ?1 "
+#define SQL_DATED_WHERE "WHERE docs MATCH ?1 AND ts >= ?3 AND ts < ?4 "
+
 static int cmd_query(const char *dbpath, const char *nstr, const char *query)
 {
+    char *lo, *hi;
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     struct fmt_buf m;
@@ -253,24 +277,29 @@ static int cmd_query(const char *dbpath, const char *nstr, const char *query)
         return 2;
     }
     fmt_buf_init(&m);
-    if (translate(query, &m) != 0) {
+    if (fmt_buf_append(&m, query, strlen(query)) != FMT_OK || fmt_buf_terminate(&m) != FMT_OK) {
         fmt_buf_release(&m);
-        return 2;
+        return 3;
     }
+    split_date((char *)m.p, &lo, &hi);
     if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         status = sql_fail(db, dbpath);
         goto out;
     }
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, title, source, ts, " RANK " AS s, "
-                           "snippet(docs, 1, '[', ']', '...', 16) FROM docs "
-                           "WHERE docs MATCH ?1 ORDER BY s LIMIT ?2",
+#define SQL_QUERY(WHERE)                                                                   \
+    "SELECT id, title, source, ts, " RANK " AS s, snippet(docs, 1, '[', ']', '...', 16) "    \
+    "FROM docs " WHERE "ORDER BY s LIMIT ?2"
+    if (sqlite3_prepare_v2(db, lo ? SQL_QUERY(SQL_DATED_WHERE) : SQL_QUERY(SQL_RANKED_WHERE),
                            -1, &st, NULL) != SQLITE_OK) {
         status = sql_fail(db, "prepare query");
         goto out;
     }
     sqlite3_bind_text(st, 1, (const char *)m.p, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, n);
+    if (lo) {
+        sqlite3_bind_text(st, 3, lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, hi, -1, SQLITE_STATIC);
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const unsigned char *ts = sqlite3_column_text(st, 3);
         printf("%d. %.3f  %s  %s  %s  [%s]\n   %s\n", ++rank, -sqlite3_column_double(st, 4),
@@ -292,12 +321,22 @@ out:
     return status;
 }
 
-/* Run prepared ST (rank query) with match text M; the rows are read and dropped. */
-static int run_ranked(sqlite3_stmt *st, const char *m)
+/* One query of the in-process run: MATCH text and optional date bounds (into m's buffer). */
+struct fq {
+    struct fmt_buf m;
+    char *lo, *hi;
+};
+
+/* Run ST (rank query, the dated one when Q has dates) with Q; rows are read and dropped. */
+static int run_ranked(sqlite3_stmt *st, const struct fq *q)
 {
     int rc;
 
-    sqlite3_bind_text(st, 1, m, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, (const char *)q->m.p, -1, SQLITE_STATIC);
+    if (q->lo) {
+        sqlite3_bind_text(st, 3, q->lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, q->hi, -1, SQLITE_STATIC);
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         volatile sqlite3_int64 id = sqlite3_column_int64(st, 0);
         volatile double s = sqlite3_column_double(st, 1);
@@ -311,10 +350,10 @@ static int run_ranked(sqlite3_stmt *st, const char *m)
 static int cmd_inproc(const char *dbpath, const char *qpath, const char *iterstr)
 {
     sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL, *cnt = NULL;
+    sqlite3_stmt *st[2] = {NULL, NULL}, *cnt[2] = {NULL, NULL}; /* [1]: date-filtered */
     struct bench_queries qs;
     struct bench_samples *per = NULL;
-    struct fmt_buf *m = NULL;
+    struct fq *m = NULL;
     char *end;
     long iter = strtol(iterstr, &end, 10);
     size_t i, t;
@@ -334,38 +373,58 @@ static int cmd_inproc(const char *dbpath, const char *qpath, const char *iterstr
         status = 3;
         goto out;
     }
-    for (i = 0; i < qs.n; i++)
-        if (translate(qs.q[i].text, &m[i]) != 0) {
+    for (i = 0; i < qs.n; i++) {
+        if (qs.q[i].fts5) {
+            if (fmt_buf_append(&m[i].m, qs.q[i].fts5, strlen(qs.q[i].fts5)) != FMT_OK ||
+                fmt_buf_terminate(&m[i].m) != FMT_OK) {
+                fputs("fts5_bench: out of memory\n", stderr);
+                status = 3;
+                goto out;
+            }
+            split_date((char *)m[i].m.p, &m[i].lo, &m[i].hi);
+        } else if (translate(qs.q[i].text, &m[i].m) != 0) {
             status = 2;
             goto out;
         }
+    }
     if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         status = sql_fail(db, dbpath);
         goto out;
     }
     if (sqlite3_prepare_v2(db,
-                           "SELECT rowid, " RANK " AS s FROM docs WHERE docs MATCH ?1 "
+                           "SELECT rowid, " RANK " AS s FROM docs " SQL_RANKED_WHERE
                            "ORDER BY s LIMIT 10",
-                           -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM docs WHERE docs MATCH ?1", -1, &cnt,
+                           -1, &st[0], NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT rowid, " RANK " AS s FROM docs " SQL_DATED_WHERE
+                           "ORDER BY s LIMIT 10",
+                           -1, &st[1], NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM docs " SQL_RANKED_WHERE, -1, &cnt[0],
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM docs " SQL_DATED_WHERE, -1, &cnt[1],
                            NULL) != SQLITE_OK) {
         status = sql_fail(db, "prepare");
         goto out;
     }
     /* warm-up and match counts (not timed) */
     for (i = 0; i < qs.n; i++) {
-        sqlite3_bind_text(cnt, 1, (const char *)m[i].p, -1, SQLITE_STATIC);
-        if (sqlite3_step(cnt) != SQLITE_ROW || run_ranked(st, (const char *)m[i].p) != 0) {
+        sqlite3_stmt *c = cnt[m[i].lo != NULL];
+        sqlite3_bind_text(c, 1, (const char *)m[i].m.p, -1, SQLITE_STATIC);
+        if (m[i].lo) {
+            sqlite3_bind_text(c, 3, m[i].lo, -1, SQLITE_STATIC);
+            sqlite3_bind_text(c, 4, m[i].hi, -1, SQLITE_STATIC);
+        }
+        if (sqlite3_step(c) != SQLITE_ROW || run_ranked(st[m[i].lo != NULL], &m[i]) != 0) {
             status = sql_fail(db, qs.q[i].text);
             goto out;
         }
-        printf("Q\t%zu\t%lld\n", i + 1, (long long)sqlite3_column_int64(cnt, 0));
-        sqlite3_reset(cnt);
+        printf("Q\t%zu\t%lld\n", i + 1, (long long)sqlite3_column_int64(c, 0));
+        sqlite3_reset(c);
     }
     for (r = 0; r < iter; r++)
         for (i = 0; i < qs.n; i++) {
             uint64_t t0 = bench_now_ns();
-            if (run_ranked(st, (const char *)m[i].p) != 0) {
+            if (run_ranked(st[m[i].lo != NULL], &m[i]) != 0) {
                 status = sql_fail(db, qs.q[i].text);
                 goto out;
             }
@@ -378,19 +437,21 @@ static int cmd_inproc(const char *dbpath, const char *qpath, const char *iterstr
         }
     for (t = 0; t < qs.ntypes; t++) {
         double p50 = bench_median(&per[t]);
-        printf("T\t%s\t%.1f\t%.1f\t%zu\n", qs.types[t], p50, bench_percentile(&per[t], 99),
-               per[t].n);
+        printf("T\t%s\t%.1f\t%.1f\t%.1f\t%zu\n", qs.types[t], p50,
+               bench_percentile(&per[t], 95), bench_percentile(&per[t], 99), per[t].n);
     }
 out:
-    sqlite3_finalize(st);
-    sqlite3_finalize(cnt);
+    for (i = 0; i < 2; i++) {
+        sqlite3_finalize(st[i]);
+        sqlite3_finalize(cnt[i]);
+    }
     sqlite3_close(db);
     if (per)
         for (t = 0; t < qs.ntypes; t++)
             bench_samples_release(&per[t]);
     if (m)
         for (i = 0; i < qs.n; i++)
-            fmt_buf_release(&m[i]);
+            fmt_buf_release(&m[i].m);
     free(per);
     free(m);
     bench_queries_release(&qs);
@@ -402,7 +463,7 @@ out:
 static int usage(void)
 {
     fputs("usage: fts5_bench build DB FILE.jsonl...\n"
-          "       fts5_bench query DB N QUERY\n"
+          "       fts5_bench query DB N MATCH\n"
           "       fts5_bench inproc DB QUERIES ITER\n"
           "       fts5_bench translate QUERY\n"
           "       fts5_bench version\n",

@@ -1,14 +1,15 @@
 /* newsidx_inproc.c - in-process query latency of the newsidx query library, the counterpart
  * of `fts5_bench inproc` (tools/bench/run.sh).
  *
- *   newsidx_inproc INDEX QUERIES ITER
+ *   newsidx_inproc [--no-prune] INDEX QUERIES ITER
  *
  * Opens the index snapshot and analyzer once, then for every query of QUERIES (one warm-up
  * pass, then ITER passes over the whole list) times what newsq does per query minus output:
- * q_parse, q_plan_new, q_plan_search into a top-10 heap (which also counts the matches),
- * q_topk_finish and freeing. Prints, tab-separated:
+ * q_parse, q_plan_new, q_plan_run into a top-10 heap with dynamic pruning (as newsq without
+ * --count/--stats; --no-prune: every match scored), q_topk_finish and freeing. The match
+ * counts are taken in the untimed warm-up pass (q_plan_search, exact). Prints, tab-separated:
  *   Q <n> <matches>                        matches of query n (1-based)
- *   T <type> <p50_us> <p99_us> <samples>   per query type
+ *   T <type> <p50_us> <p95_us> <p99_us> <samples>   per query type
  * Exit status: 0; 2 usage or a query the library rejects; 3 the index cannot be read. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,10 @@ struct ctx {
     struct q_parse_opts qopts;
 };
 
-/* Run TEXT once, top 10; *MATCHES gets the match count. FMT_OK or an error code (message
- * in ERR). */
-static int run_query(struct ctx *cx, const char *text, uint64_t *matches, struct fmt_err *err)
+/* Run TEXT once, top 10; *MATCHES gets the match count (exact unless PRUNE). FMT_OK or an
+ * error code (message in ERR). */
+static int run_query(struct ctx *cx, const char *text, int prune, uint64_t *matches,
+                     struct fmt_err *err)
 {
     struct q_arena mem;
     struct q_node *root = NULL;
@@ -52,7 +54,10 @@ static int run_query(struct ctx *cx, const char *text, uint64_t *matches, struct
     rc = q_topk_init(&topk, 10, Q_SORT_RELEVANCE, err);
     if (rc != FMT_OK)
         goto out_plan;
-    rc = q_plan_search(plan, &topk, matches, err);
+    {
+        struct q_run run = {&topk, NULL, NULL, 0, prune};
+        rc = q_plan_run(plan, &run, matches, err);
+    }
     if (rc == FMT_OK) {
         const struct q_hit *h = q_topk_finish(&topk);
         volatile uint64_t first = topk.n ? h[0].doc : 0;
@@ -76,10 +81,15 @@ int main(int argc, char **argv)
     char *end;
     long iter, r;
     size_t i, t;
-    int status = 0, rc;
+    int status = 0, rc, prune = 1;
 
+    if (argc == 5 && !strcmp(argv[1], "--no-prune")) {
+        prune = 0;
+        argc--;
+        argv++;
+    }
     if (argc != 4) {
-        fputs("usage: newsidx_inproc INDEX QUERIES ITER\n", stderr);
+        fputs("usage: newsidx_inproc [--no-prune] INDEX QUERIES ITER\n", stderr);
         return 2;
     }
     iter = strtol(argv[3], &end, 10);
@@ -114,7 +124,7 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < qs.n; i++) { /* warm-up and match counts */
         uint64_t n = 0;
-        rc = run_query(&cx, qs.q[i].text, &n, &err);
+        rc = run_query(&cx, qs.q[i].text, 0, &n, &err);
         if (rc != FMT_OK) {
             fprintf(stderr, "newsidx_inproc: query %zu (%s): %s\n", i + 1, qs.q[i].text,
                     err.msg);
@@ -122,11 +132,16 @@ int main(int argc, char **argv)
             goto out;
         }
         printf("Q\t%zu\t%llu\n", i + 1, (unsigned long long)n);
+        if (prune && run_query(&cx, qs.q[i].text, 1, &n, &err) != FMT_OK) {
+            fprintf(stderr, "newsidx_inproc: query %zu: %s\n", i + 1, err.msg);
+            status = 3;
+            goto out;
+        }
     }
     for (r = 0; r < iter; r++)
         for (i = 0; i < qs.n; i++) {
             uint64_t n = 0, t0 = bench_now_ns();
-            rc = run_query(&cx, qs.q[i].text, &n, &err);
+            rc = run_query(&cx, qs.q[i].text, prune, &n, &err);
             if (rc != FMT_OK) {
                 fprintf(stderr, "newsidx_inproc: query %zu: %s\n", i + 1, err.msg);
                 status = 3;
@@ -141,8 +156,8 @@ int main(int argc, char **argv)
         }
     for (t = 0; t < qs.ntypes; t++) {
         double p50 = bench_median(&per[t]);
-        printf("T\t%s\t%.1f\t%.1f\t%zu\n", qs.types[t], p50, bench_percentile(&per[t], 99),
-               per[t].n);
+        printf("T\t%s\t%.1f\t%.1f\t%.1f\t%zu\n", qs.types[t], p50,
+               bench_percentile(&per[t], 95), bench_percentile(&per[t], 99), per[t].n);
     }
 out:
     if (per)
