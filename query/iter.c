@@ -313,6 +313,12 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
             continue;
         }
         int ok = 1;
+        if (it->floor_bm) { /* pruning: the score (cheap) before positions (costly) */
+            double sc = 0.0;
+            for (size_t j = 0; j < it->nkids; j++)
+                sc += q_iter_score(it->kids[j], doc, it->floor_bm, NULL, NULL);
+            ok = sc > it->floor;
+        }
         for (size_t e = 0; e < it->nexcl && ok; e++) {
             rc = q_iter_advance(it->excl[e], doc, err);
             if (rc != FMT_OK)

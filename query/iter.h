@@ -78,6 +78,11 @@ struct q_iter {
     unsigned pfields;       /* PHRASE: fields it may occur in (bit 0 title, bit 1 body) */
     /* DATE */
     int64_t lo, hi;         /* inclusive; docs with FMT_NO_TIME never match */
+    /* AND, PHRASE at the root of a pruned run: when floor_bm is set, a doc all kids agree
+     * on whose q_iter_score is <= floor is passed over before the exclusion and position
+     * checks (it could not enter the top k). NULL (the default): off. */
+    const struct q_bm25 *floor_bm;
+    double floor;
 };
 
 /* All iterators built for one segment. All-zero is a valid empty set. */

@@ -720,6 +720,10 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
         uint32_t d = FMT_DOC_END;
         double score = 0.0;
         if (q_topk_threshold(topk, &worst)) {
+            if (n == 1 && (root->kind == Q_IT_AND || root->kind == Q_IT_PHRASE)) {
+                root->floor_bm = &p->bm; /* its advance skips docs scoring <= worst */
+                root->floor = worst.score;
+            }
             if (!have_range || target > end) {
                 end = FMT_DOC_END;
                 for (size_t j = 0; j < n && rc == FMT_OK; j++) {
