@@ -6,6 +6,7 @@
  *   ranking: {k1: 1.2, b: 0.75, title_weight: 2, body_weight: 1}
  *   memory_budget: 256               MiB the writer buffers before writing a segment
  *   merge: {factor: 10}              tiered merge factor; 0 turns merging at commit off
+ *   near_duplicates: {threshold: 0.8, skip: false}   see indexer/neardup.c
  *   sources:                         what `rebuild` and `add` read when given no PATH
  *     - {path: DIR, format: auto, source: NAME, teasers: false}
  * Every other key, a value of the wrong type and an out-of-range value is an error naming
@@ -27,7 +28,7 @@ static const char *const key_names[FMT_CFG_NKEYS] = {
     "index",        "analyzer.language",        "analyzer.diacritics",
     "ranking.k1",   "ranking.b",                "ranking.title_weight",
     "ranking.body_weight", "memory_budget",      "merge.factor",
-    "sources",
+    "sources",      "near_duplicates.threshold", "near_duplicates.skip",
 };
 
 const char *fmt_config_key_name(enum fmt_config_key k)
@@ -45,6 +46,7 @@ void fmt_config_init(struct fmt_config *c)
     c->body_weight = 1;
     c->memory_budget_mb = 256;
     c->merge_factor = 10;
+    c->near_threshold = 0.8;
 }
 
 static void free_sources(struct fmt_config *c)
@@ -274,6 +276,23 @@ static int merge_pair(struct reader *r, const char *key, const yaml_node_t *k,
     return FMT_OK;
 }
 
+static int near_pair(struct reader *r, const char *key, const yaml_node_t *k,
+                     const yaml_node_t *v, void *ctx)
+{
+    struct fmt_config *c = r->c;
+
+    (void)ctx;
+    if (!strcmp(key, "threshold")) {
+        c->line[FMT_CFG_NEAR_THRESHOLD] = line_of(v);
+        return get_number(r, v, "near_duplicates.threshold", 0.5, 1, &c->near_threshold);
+    }
+    if (!strcmp(key, "skip")) {
+        c->line[FMT_CFG_NEAR_SKIP] = line_of(v);
+        return get_bool(r, v, "near_duplicates.skip", &c->near_skip);
+    }
+    return unknown(r, k, "near_duplicates", key);
+}
+
 static int source_pair(struct reader *r, const char *key, const yaml_node_t *k,
                        const yaml_node_t *v, void *ctx)
 {
@@ -355,6 +374,8 @@ static int top_pair(struct reader *r, const char *key, const yaml_node_t *k,
         return each_pair(r, v, "ranking", ranking_pair, NULL);
     if (!strcmp(key, "merge"))
         return each_pair(r, v, "merge", merge_pair, NULL);
+    if (!strcmp(key, "near_duplicates"))
+        return each_pair(r, v, "near_duplicates", near_pair, NULL);
     if (!strcmp(key, "sources")) {
         if ((rc = read_sources(r, v)) == FMT_OK)
             c->line[FMT_CFG_SOURCES] = line_of(k);

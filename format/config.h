@@ -1,4 +1,5 @@
-/* config.h - newsidx.yaml: index path, analyzer, ranking, memory budget, merge policy and
+/* config.h - newsidx.yaml: index path, analyzer, ranking, memory budget, merge policy,
+ * near-duplicate detection and
  * the sources `newsidx rebuild` and `add` read when given no paths. docs/CONFIG.md is the
  * user-facing reference; the keys are listed in config.c.
  *
@@ -28,6 +29,8 @@ enum fmt_config_key {
     FMT_CFG_MEMORY_BUDGET,
     FMT_CFG_MERGE_FACTOR,
     FMT_CFG_SOURCES,
+    FMT_CFG_NEAR_THRESHOLD,
+    FMT_CFG_NEAR_SKIP,
     FMT_CFG_NKEYS
 };
 
@@ -49,6 +52,8 @@ struct fmt_config {
     double body_weight;               /* BM25F body weight, 1 */
     size_t memory_budget_mb;          /* writer's builder budget in MiB, 256 */
     unsigned merge_factor;            /* tiered merge factor, 10; 0 = never merge at commit */
+    double near_threshold;            /* near-duplicate Jaccard threshold, 0.8 (0.5 to 1) */
+    int near_skip;                    /* 1: add skips near-duplicates (default 0: counts) */
     struct fmt_config_source *sources; /* owned array */
     size_t nsources;
     unsigned line[FMT_CFG_NKEYS];     /* 1-based line in file that set each key, 0: default */

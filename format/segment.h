@@ -20,6 +20,8 @@
 enum fmt_ns {
     FMT_NS_HASH = 'H',   /* content hash of normalized title+body (duplicates), 1 field */
     FMT_NS_ID = 'I',     /* exact article id, 1 field, one posting */
+    FMT_NS_NEARDUP = 'M', /* MinHash LSH band buckets (indexer/neardup.c), 1 field, tf =
+                           * check bits, no positions */
     FMT_NS_SOURCE = 'S', /* whole folded source name ("bbc news"), 1 field */
     FMT_NS_TEXT = 'T',   /* analyzed title+body terms, 2 fields (title, body), positions */
     FMT_NS_URL = 'U',    /* analyzed url tokens, 1 field, positions */
@@ -48,6 +50,14 @@ size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b);
  * or FMT_DOC_END. */
 uint32_t fmt_seg_builder_find(const struct fmt_seg_builder *b, uint8_t ns, const void *term,
                               size_t len);
+/* Add NKEYS keyword terms of KEY_LEN bytes each (KEYS[k * key_len ...], borrowed) in
+ * namespace NS (a 1-field namespace without positions, not FMT_NS_ID or FMT_NS_HASH) to
+ * DOC, which must be the doc just added (ndocs - 1), with tf TFS[k] (>= 1; TFS NULL: 1).
+ * A key given twice keeps its first posting. Used for the near-duplicate band keys,
+ * whose tf carries check bits (indexer/neardup.c). FMT_OK, FMT_EINVAL, FMT_ENOMEM. */
+int fmt_seg_builder_add_keys(struct fmt_seg_builder *b, uint32_t doc, uint8_t ns,
+                             const uint8_t *keys, size_t key_len, const uint32_t *tfs,
+                             size_t nkeys, struct fmt_err *err);
 
 /* Use NTHREADS threads in all (0 or 1: the caller's only, the default; more than 2 gives
  * the same as 2): a helper thread analyzes title, body and url and compresses doc-store

@@ -649,6 +649,39 @@ uint32_t fmt_seg_builder_find(const struct fmt_seg_builder *b, uint8_t ns, const
     return i < 0 ? FMT_DOC_END : b->terms[i].last_doc;
 }
 
+int fmt_seg_builder_add_keys(struct fmt_seg_builder *b, uint32_t doc, uint8_t ns,
+                             const uint8_t *keys, size_t key_len, const uint32_t *tfs,
+                             size_t nkeys, struct fmt_err *err)
+{
+    uint8_t key[FMT_MAX_TERM + 1];
+
+    if (b->ndocs == 0 || doc != b->ndocs - 1 || key_len == 0 || key_len > FMT_MAX_TERM ||
+        fmt_ns_fields(ns) != 1 || fmt_ns_has_positions(ns) || ns == FMT_NS_ID ||
+        ns == FMT_NS_HASH)
+        return fmt_errorf(err, FMT_EINVAL, "segment builder: bad keys for doc %u", doc);
+    key[0] = ns;
+    for (size_t k = 0; k < nkeys; k++) {
+        long i;
+        struct term_entry *e;
+        memcpy(key + 1, keys + k * key_len, key_len);
+        i = term_find(b, key, key_len + 1, 1);
+        if (i < 0)
+            return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
+        e = &b->terms[i];
+        if (e->last_doc == doc)
+            continue; /* the same key twice for one doc: the first posting stays */
+        /* the doc is finished: append its posting directly, as finish_doc would */
+        if (tracked_varint(b, &e->post, e->last_doc == NO_DOC ? doc : doc - e->last_doc - 1) !=
+                FMT_OK ||
+            tracked_varint(b, &e->post, tfs && tfs[k] ? tfs[k] : 1) != FMT_OK)
+            return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
+        e->df++;
+        e->df_title++;
+        e->last_doc = doc;
+    }
+    return FMT_OK;
+}
+
 static int pipe_drain(struct fmt_seg_builder *b);
 
 /* ---- writing the file ------------------------------------------------------------- */

@@ -43,6 +43,7 @@
 
 #include <stdlib.h>
 
+#include "neardup.h"
 #include "writer.h"
 
 unsigned idx_merge_tier(uint64_t live, unsigned factor)
@@ -126,7 +127,8 @@ int idx_merge_copy(const struct idx_merge_input *in, size_t n, struct fmt_analyz
                 break;
             if ((rc = fmt_seg_doc(in[i].seg, d, &scratch, &a, err)) != FMT_OK)
                 break;
-            rc = fmt_seg_builder_add(b, &a, idx_content_hash(&a), &doc, err);
+            /* with the near-duplicate band keys, recomputed from the stored body */
+            rc = idx_neardup_builder_add(b, &a, idx_content_hash(&a), NULL, &doc, err);
             fmt_article_release(&a);
             if (rc != FMT_OK)
                 break;

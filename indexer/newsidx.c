@@ -16,6 +16,7 @@
 #include "input.h"
 #include "json.h"
 #include "manifest.h"
+#include "neardup.h"
 #include "paths.h"
 #include "segment.h"
 #include "snapshot.h"
@@ -45,6 +46,8 @@ static void writer_opts_from_config(struct idx_writer_opts *wo, const struct fmt
     idx_writer_opts_default(wo);
     wo->mem_budget = cfg->memory_budget_mb * 1024 * 1024;
     wo->merge_factor = cfg->merge_factor;
+    wo->near_threshold = cfg->near_threshold;
+    wo->skip_near_duplicates = cfg->near_skip;
     if (cfg->line[FMT_CFG_LANGUAGE] || cfg->line[FMT_CFG_DIACRITICS]) {
         wo->analyzer = cfg->analyzer;
         wo->analyzer_given = 1;
@@ -57,8 +60,8 @@ static const char usage_text[] =
     "commands:\n"
     "  add [--format auto|page|markdown|jsonl] [--source NAME] [--timestamp ISO]\n"
     "      [--keep-duplicates] [--teasers] [--mem-budget MB] [--commit-every N]\n"
-    "      [--wait SECONDS]"
-    " [-v] [PATH...|-]  index files, directories (recursively) or stdin;\n"
+    "      [--near-threshold T] [--skip-near-duplicates] [--wait SECONDS]\n"
+    "      [-v] [PATH...|-]     index files, directories (recursively) or stdin;\n"
     "                           without PATH, the configuration's sources\n"
     "  rebuild [same options as add, no --commit-every] [PATH...|-]\n"
     "                           build a new generation and switch to it atomically\n"
@@ -66,6 +69,8 @@ static const char usage_text[] =
     "                           merge all segments into one, dropping deleted articles\n"
     "  rm [--from-file FILE] [--wait SECONDS] ID...   delete articles by id\n"
     "  stats [--json]           articles, segments, deletions, dates, sources, bytes\n"
+    "  dups [--threshold T] [--json]\n"
+    "                           list clusters of near-duplicate articles\n"
     "  check                    verify every file; exit 3 and name each problem\n"
     "  export                   print every stored article as JSON Lines\n"
     "  config                   print the effective configuration and its origins\n"
@@ -169,6 +174,8 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
         {"source", required_argument, NULL, 's'},
         {"timestamp", required_argument, NULL, 't'},
         {"keep-duplicates", no_argument, NULL, 'k'},
+        {"near-threshold", required_argument, NULL, 'N'},
+        {"skip-near-duplicates", no_argument, NULL, 'K'},
         {"teasers", no_argument, NULL, 'T'},
         {"mem-budget", required_argument, NULL, 'm'},
         {"commit-every", required_argument, NULL, 'c'},
@@ -202,6 +209,14 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
             break;
         case 'k':
             wo.keep_duplicates = 1;
+            break;
+        case 'N':
+            if (parse_double(optarg, &wo.near_threshold) || wo.near_threshold > 1 ||
+                (wo.near_threshold != 0 && wo.near_threshold < IDX_ND_MIN_THRESHOLD))
+                return usage("--near-threshold takes a similarity from 0.5 to 1 (0: off)");
+            break;
+        case 'K':
+            wo.skip_near_duplicates = 1;
             break;
         case 'T':
             in.teasers = 1;
@@ -270,8 +285,9 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
         const struct idx_writer_counts *n = idx_writer_counts(c.w);
         fprintf(stderr,
                 "newsidx: added %" PRIu64 ", replaced %" PRIu64 ", duplicates skipped %" PRIu64
-                ", inputs skipped %" PRIu64 "\n",
-                n->added, n->replaced, n->duplicates, c.skipped);
+                ", near-duplicates %" PRIu64 " (%s), inputs skipped %" PRIu64 "\n",
+                n->added, n->replaced, n->duplicates, n->near_duplicates,
+                wo.skip_near_duplicates ? "skipped" : "kept", c.skipped);
     }
     idx_writer_close(c.w);
     if (rc != FMT_OK)
@@ -453,6 +469,11 @@ static int stats_json(struct fmt_buf *b, const struct idx_stats *st)
                             st->dups_skipped, st->terms, st->generation);
 
     rc |= fmt_buf_printf(b,
+                         ",\"near_duplicates\":{\"articles\":%" PRIu64 ",\"clusters\":%" PRIu64
+                         ",\"threshold\":%.2f}",
+                         st->near_articles, st->near_clusters, st->near_threshold);
+
+    rc |= fmt_buf_printf(b,
                          ",\"bytes\":{\"segments\":%" PRIu64 ",\"deletions\":%" PRIu64
                          ",\"manifest\":%" PRIu64 ",\"total\":%" PRIu64 "}",
                          st->bytes_segments, st->bytes_delmaps, st->bytes_manifest,
@@ -488,6 +509,10 @@ static int stats_text(struct fmt_buf *b, const char *dir, const struct idx_stats
     rc |= fmt_buf_printf(b, "deleted             %" PRIu64 " (%.1f%% of stored articles)\n",
                          st->deleted, st->dead_ratio * 100);
     rc |= fmt_buf_printf(b, "duplicates skipped  %" PRIu64 "\n", st->dups_skipped);
+    rc |= fmt_buf_printf(b,
+                         "near-duplicates     %" PRIu64 " articles in %" PRIu64
+                         " clusters (similarity >= %.2f)\n",
+                         st->near_articles, st->near_clusters, st->near_threshold);
     rc |= fmt_buf_printf(b, "terms               %" PRIu64 " (summed over segments)\n",
                          st->terms);
     rc |= fmt_buf_printf(b,
@@ -514,7 +539,7 @@ static int stats_text(struct fmt_buf *b, const char *dir, const struct idx_stats
     return rc ? FMT_ENOMEM : FMT_OK;
 }
 
-static int cmd_stats(const char *dir, int argc, char **argv)
+static int cmd_stats(const char *dir, double near_threshold, int argc, char **argv)
 {
     struct idx_stats st;
     struct fmt_err err = {0, ""};
@@ -525,6 +550,8 @@ static int cmd_stats(const char *dir, int argc, char **argv)
     if (argc > 1 + json)
         return usage("stats takes only --json");
     rc = idx_stats_collect(dir, &st, &err);
+    if (rc == FMT_OK)
+        rc = idx_stats_near_duplicates(dir, near_threshold, &st, &err);
     if (rc == FMT_ENOTFOUND)
         fmt_errorf(&err, rc, "no index at %s (run `newsidx add` first)", dir);
     if (rc != FMT_OK)
@@ -536,6 +563,117 @@ static int cmd_stats(const char *dir, int argc, char **argv)
     else if (rc != FMT_OK)
         fmt_errorf(&err, rc, "out of memory");
     fmt_buf_release(&b);
+    return rc == FMT_OK ? EXIT_OK : fail(rc, &err);
+}
+
+/* ---- dups --------------------------------------------------------------------------- */
+
+/* One member of a near-duplicate cluster: text "  0.94  ID  TITLE" or a JSON object. */
+static int dups_member(struct fmt_buf *b, const struct fmt_article *a, double sim, int json,
+                       int first)
+{
+    char ts[40];
+    int rc = 0;
+
+    if (!json) {
+        rc |= fmt_buf_printf(b, "  %.2f  %s  %s\n", sim, a->id, a->title[0] ? a->title : "-");
+        return rc ? FMT_ENOMEM : FMT_OK;
+    }
+    rc |= fmt_buf_puts(b, first ? "{\"id\":" : ",{\"id\":");
+    rc |= fmt_json_put_string(b, a->id, strlen(a->id));
+    rc |= fmt_buf_puts(b, ",\"title\":");
+    rc |= fmt_json_put_string(b, a->title, strlen(a->title));
+    rc |= fmt_buf_puts(b, ",\"source\":");
+    rc |= fmt_json_put_string(b, a->source, strlen(a->source));
+    rc |= fmt_buf_puts(b, ",\"timestamp\":");
+    if (a->timestamp == FMT_NO_TIME) {
+        rc |= fmt_buf_puts(b, "null");
+    } else {
+        fmt_time_format(a->timestamp, ts, sizeof(ts));
+        rc |= fmt_buf_printf(b, "\"%s\"", ts);
+    }
+    rc |= fmt_buf_printf(b, ",\"similarity\":%.4f}", sim);
+    return rc ? FMT_ENOMEM : FMT_OK;
+}
+
+static int dups_print(const struct fmt_snapshot *s, const struct idx_nd_clusters *c, int json,
+                      double threshold, struct fmt_err *err)
+{
+    struct fmt_buf scratch, out;
+    int rc = FMT_OK;
+
+    fmt_buf_init(&scratch);
+    fmt_buf_init(&out);
+    for (size_t k = 0; k < c->nclusters && rc == FMT_OK; k++) {
+        size_t from = c->start[k], to = c->start[k + 1];
+        out.len = 0;
+        if (json)
+            rc = fmt_buf_printf(&out, "{\"cluster\":%zu,\"size\":%zu,\"articles\":[", k + 1,
+                                to - from);
+        else
+            rc = fmt_buf_printf(&out, "%scluster %zu: %zu articles\n", k ? "\n" : "", k + 1,
+                                to - from);
+        for (size_t i = from; i < to && rc == FMT_OK; i++) {
+            const struct idx_nd_member *m = &c->members[i];
+            struct fmt_article a;
+            rc = fmt_seg_doc(fmt_snapshot_seg(s, m->seg), m->doc, &scratch, &a, err);
+            if (rc != FMT_OK)
+                break;
+            rc = dups_member(&out, &a, m->similarity, json, i == from);
+            fmt_article_release(&a);
+        }
+        if (rc == FMT_OK && json)
+            rc = fmt_buf_puts(&out, "]}\n") ? FMT_ENOMEM : FMT_OK;
+        if (rc == FMT_ENOMEM)
+            fmt_errorf(err, rc, "out of memory");
+        else if (rc == FMT_OK && fwrite(out.p, 1, out.len, stdout) != out.len)
+            rc = fmt_errorf(err, FMT_EIO, "stdout: %s", strerror(errno));
+    }
+    if (rc == FMT_OK && !json)
+        printf("%s%zu clusters, %zu articles (similarity >= %.2f)\n", c->nclusters ? "\n" : "",
+               c->nclusters, c->nmembers, threshold);
+    if (rc == FMT_OK && fflush(stdout) != 0)
+        rc = fmt_errorf(err, FMT_EIO, "stdout: %s", strerror(errno));
+    fmt_buf_release(&scratch);
+    fmt_buf_release(&out);
+    return rc;
+}
+
+static int cmd_dups(const struct cli *cl, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"threshold", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    double threshold = cl->cfg->near_threshold;
+    struct fmt_snapshot *s;
+    struct idx_nd_clusters c;
+    struct fmt_err err = {0, ""};
+    int opt, rc, json = 0;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 't') {
+            if (parse_double(optarg, &threshold) || threshold < IDX_ND_MIN_THRESHOLD ||
+                threshold > 1)
+                return usage("--threshold takes a similarity from 0.5 to 1");
+        } else if (opt == 'j') {
+            json = 1;
+        } else {
+            return usage(NULL);
+        }
+    }
+    if (optind < argc)
+        return usage("dups takes no arguments");
+    rc = open_snapshot(cl->dir, &s, &err);
+    if (rc != FMT_OK)
+        return fail(rc, &err);
+    rc = idx_neardup_clusters(s, threshold, &c, &err);
+    if (rc == FMT_OK)
+        rc = dups_print(s, &c, json, threshold, &err);
+    idx_nd_clusters_release(&c);
+    fmt_snapshot_close(s);
     return rc == FMT_OK ? EXIT_OK : fail(rc, &err);
 }
 
@@ -773,7 +911,9 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "rm"))
         rc = cmd_rm(dir, argc, argv);
     else if (!strcmp(cmd, "stats"))
-        rc = cmd_stats(dir, argc, argv);
+        rc = cmd_stats(dir, cfg.near_threshold, argc, argv);
+    else if (!strcmp(cmd, "dups"))
+        rc = cmd_dups(&cl, argc, argv);
     else if (!strcmp(cmd, "check"))
         rc = cmd_check(dir, argc);
     else if (!strcmp(cmd, "export"))

@@ -9,6 +9,7 @@
 
 #include "article.h"
 #include "manifest.h"
+#include "neardup.h"
 #include "snapshot.h"
 
 struct tally {
@@ -145,6 +146,26 @@ int idx_stats_collect(const char *dir, struct idx_stats *out, struct fmt_err *er
         rc = fmt_errorf(err, rc, "%s: out of memory", dir);
     }
     free(t.v);
+    fmt_snapshot_close(s);
+    return rc;
+}
+
+int idx_stats_near_duplicates(const char *dir, double threshold, struct idx_stats *out,
+                              struct fmt_err *err)
+{
+    struct fmt_snapshot *s;
+    struct idx_nd_clusters c;
+    int rc = fmt_snapshot_open(&s, dir, err);
+
+    if (rc != FMT_OK)
+        return rc;
+    rc = idx_neardup_clusters(s, threshold, &c, err);
+    if (rc == FMT_OK) {
+        out->near_clusters = c.nclusters;
+        out->near_articles = c.nmembers;
+        out->near_threshold = threshold;
+    }
+    idx_nd_clusters_release(&c);
     fmt_snapshot_close(s);
     return rc;
 }

@@ -36,10 +36,18 @@ struct idx_stats {
     int64_t last_commit;     /* epoch seconds, 0 never */
     int64_t last_rebuild;
     struct fmt_analyzer_cfg analyzer;
+    /* near-duplicates (idx_stats_near_duplicates; 0 from idx_stats_collect) */
+    uint64_t near_clusters;  /* clusters of near-duplicate live articles */
+    uint64_t near_articles;  /* articles in them */
+    double near_threshold;   /* the threshold they were found with */
 };
 
 /* Gather the figures of the index in DIR. FMT_OK, FMT_ENOTFOUND (no index), FMT_ECORRUPT,
  * FMT_EVERSION, FMT_EIO, FMT_ENOMEM. */
 int idx_stats_collect(const char *dir, struct idx_stats *out, struct fmt_err *err);
+/* Fill the near_* figures of OUT: the clusters `newsidx dups` lists at THRESHOLD
+ * (indexer/neardup.c). Same codes. */
+int idx_stats_near_duplicates(const char *dir, double threshold, struct idx_stats *out,
+                              struct fmt_err *err);
 
 #endif

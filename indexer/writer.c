@@ -15,7 +15,9 @@
  * Adding an id that a live article has marks that article deleted (in its segment's
  * bitmap, or in the builder's pending deletions) and adds the new one. An article whose
  * hash matches a live article under another id is skipped as a duplicate unless
- * keep_duplicates is set.
+ * keep_duplicates is set. Near-duplicates (rewrites of the same story under another id)
+ * are looked up through the MinHash band keys every article is also indexed under
+ * (namespace M, neardup.c): counted, and skipped only with skip_near_duplicates.
  *
  * Merges and rebuilds
  * -------------------
@@ -48,6 +50,7 @@
 
 #include "manifest.h"
 #include "merge.h"
+#include "neardup.h"
 #include "segment.h"
 
 /* A segment the writer knows: committed (in the manifest) or flushed since open. */
@@ -71,6 +74,7 @@ struct idx_writer {
     size_t nsegs, segs_cap;
     size_t ncommitted_segs;          /* segs[0..n) are the committed ones at open */
     struct fmt_seg_builder *b;
+    struct idx_neardup *nd;          /* sketches and band keys of the builder's docs */
     struct fmt_buf b_deleted;        /* bitmap of builder docs deleted before the flush */
     uint32_t next_seg;
     uint64_t dups_pending;
@@ -84,6 +88,7 @@ void idx_writer_opts_default(struct idx_writer_opts *o)
     memset(o, 0, sizeof(*o));
     o->mem_budget = IDX_DEFAULT_BUDGET;
     o->merge_factor = IDX_DEFAULT_MERGE_FACTOR;
+    o->near_threshold = IDX_ND_DEFAULT_THRESHOLD;
     fmt_analyzer_cfg_default(&o->analyzer);
 }
 
@@ -301,6 +306,8 @@ int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_w
         goto fail;
     if ((rc = fmt_seg_builder_new(&w->b, w->an, err)) != FMT_OK)
         goto fail;
+    if ((rc = idx_neardup_new(&w->nd, err)) != FMT_OK)
+        goto fail;
     *out = w;
     return FMT_OK;
 fail:
@@ -324,6 +331,7 @@ void idx_writer_close(struct idx_writer *w)
     release_segs(w);
     free(w->segs);
     fmt_seg_builder_free(w->b);
+    idx_neardup_free(w->nd);
     fmt_buf_release(&w->b_deleted);
     fmt_analyzer_free(w->an);
     if (w->lock_fd >= 0) {
@@ -445,15 +453,63 @@ static int flush_builder(struct idx_writer *w, struct fmt_err *err)
         if (builder_deleted(w, d) && delete_in_seg(&w->segs[w->nsegs - 1], d) != FMT_OK)
             return fmt_errorf(err, FMT_ENOMEM, "out of memory");
     w->b_deleted.len = 0;
+    idx_neardup_clear(w->nd);
     fmt_seg_builder_free(w->b);
     w->b = NULL;
     return fmt_seg_builder_new(&w->b, w->an, err);
+}
+
+/* The writer's segments and builder as neardup.c searches them. */
+static const struct fmt_seg *view_seg(void *ctx, size_t i)
+{
+    const struct idx_writer *w = ctx;
+
+    return w->segs[i].seg;
+}
+
+static int view_live(void *ctx, size_t i, uint32_t doc)
+{
+    const struct idx_writer *w = ctx;
+
+    return i == w->nsegs ? !builder_deleted(w, doc) : !is_set(w->segs[i].deleted, doc);
+}
+
+/* Near-duplicate check of a new id's sketch SK: counts it; *skip = 1 when it is to be
+ * skipped (opts.skip_near_duplicates). */
+static int check_near(struct idx_writer *w, const struct idx_sketch *sk, int *skip,
+                      struct fmt_err *err)
+{
+    struct idx_nd_view v = {w->nsegs, view_seg, view_live, w};
+    struct idx_nd_match m;
+    int found, rc;
+
+    *skip = 0;
+    if (w->opts.near_threshold <= 0 || !sk->nshingles)
+        return FMT_OK;
+    rc = idx_neardup_find(w->nd, &v, sk, w->opts.near_threshold, &m, &found, err);
+    if (rc == FMT_OK && found) {
+        w->counts.near_duplicates++;
+        *skip = w->opts.skip_near_duplicates;
+    }
+    return rc;
+}
+
+/* Index the band keys of builder doc DOC and remember its sketch. */
+static int add_near_keys(struct idx_writer *w, uint32_t doc, const struct idx_sketch *sk,
+                         struct fmt_err *err)
+{
+    int rc = idx_neardup_add_keys(w->b, doc, sk, err);
+
+    if (rc == FMT_OK && idx_neardup_put(w->nd, doc, sk) != FMT_OK)
+        rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    return rc;
 }
 
 int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_add_outcome *outcome,
                    struct fmt_err *err)
 {
     uint64_t hash = idx_content_hash(a);
+    struct idx_sketch sk;
     uint8_t hkey[8];
     size_t seg;
     uint32_t doc, newdoc;
@@ -478,7 +534,19 @@ int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_a
         if (rc != FMT_OK)
             return rc;
     }
+    idx_sketch_article(a, &sk);
+    if (!have_id) {
+        int skip;
+        if ((rc = check_near(w, &sk, &skip, err)) != FMT_OK)
+            return rc;
+        if (skip) {
+            *outcome = IDX_NEAR_DUPLICATE;
+            return FMT_OK;
+        }
+    }
     rc = fmt_seg_builder_add(w->b, a, hash, &newdoc, err);
+    if (rc == FMT_OK)
+        rc = add_near_keys(w, newdoc, &sk, err);
     if (rc != FMT_OK)
         return rc;
     if (have_id && delete_at(w, seg, doc) != FMT_OK)
@@ -486,7 +554,7 @@ int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_a
     *outcome = have_id ? IDX_REPLACED : IDX_ADDED;
     w->counts.added += !have_id;
     w->counts.replaced += have_id;
-    if (fmt_seg_builder_bytes(w->b) > w->opts.mem_budget)
+    if (fmt_seg_builder_bytes(w->b) + idx_neardup_bytes(w->nd) > w->opts.mem_budget)
         return flush_builder(w, err);
     return FMT_OK;
 }

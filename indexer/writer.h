@@ -20,6 +20,11 @@ struct idx_writer_opts {
     struct fmt_analyzer_cfg analyzer; /* used only when creating a new index */
     int analyzer_given;               /* 1: refuse to open an index with other settings */
     int keep_duplicates;              /* 1: index identical title+body under other ids */
+    double near_threshold;            /* near-duplicates (neardup.c): estimated Jaccard of
+                                         body shingles at or above this counts; <= 0 turns
+                                         the check off (band keys are indexed anyway) */
+    int skip_near_duplicates;         /* 1: do not index a near-duplicate of a live article
+                                         under another id (default 0: count it only) */
     unsigned merge_factor;            /* tiered merges at commit (merge.c); < 2 disables */
     int rebuild;                      /* 1: start a new generation: the committed segments
                                          are ignored (they keep serving readers) and the
@@ -30,11 +35,14 @@ struct idx_writer_opts {
 
 void idx_writer_opts_default(struct idx_writer_opts *o);
 
-enum idx_add_outcome { IDX_ADDED, IDX_REPLACED, IDX_DUPLICATE };
+/* IDX_NEAR_DUPLICATE: skipped as a near-duplicate (only with skip_near_duplicates; a
+ * near-duplicate that is indexed is IDX_ADDED and counted in near_duplicates). */
+enum idx_add_outcome { IDX_ADDED, IDX_REPLACED, IDX_DUPLICATE, IDX_NEAR_DUPLICATE };
 
 /* Writer totals since open. */
 struct idx_writer_counts {
     uint64_t added, replaced, duplicates, deleted;
+    uint64_t near_duplicates; /* new ids near-duplicating a live article (skipped or not) */
     uint64_t merges;        /* merges run (policy or compact) */
     uint64_t merged_docs;   /* live articles rewritten by them */
 };

@@ -1,0 +1,981 @@
+/* neardup.c - near-duplicate detection: MinHash sketches over word shingles, LSH band keys
+ * in the index, candidate search at ingest and the cluster scan of `newsidx dups`.
+ *
+ * What counts as a near-duplicate
+ * -------------------------------
+ * Syndicated rewrites of one wire story: the same body with another headline, a dateline
+ * added ("LONDON (Reuters) -"), a paragraph added or cut at the end. Two articles are
+ * near-duplicates when the Jaccard similarity J = |A n B| / |A u B| of their sets of word
+ * 5-shingles (A, B: every run of 5 consecutive folded, unstemmed words of the body, as
+ * fmt_analyze_unstemmed splits them) is at least a threshold T, 0.8 by default
+ * (configurable: near_duplicates.threshold, --near-threshold, from 0.5 to 1). The headline
+ * is not shingled. A body of fewer than IDX_ND_MIN_WORDS (25) words gets no sketch and is
+ * never a near-duplicate: short items (dividend notices, one-line briefs) share most of
+ * their words by template while being different news. A changed dateline of d words
+ * changes at most d + 4 shingles, an added paragraph of p words adds p shingles: a 300-word
+ * story with both (d = 4, p = 40) keeps J >= 296 / 344 = 0.86.
+ *
+ * The sketch: one-permutation MinHash with densification
+ * -------------------------------------------------------
+ * Classic MinHash applies K independent hash functions to every shingle and keeps each
+ * function's minimum: Pr[min_k(A) = min_k(B)] = J. That costs K hashes per shingle. We use
+ * one-permutation hashing (Li, Owen, Zhang 2012): each shingle gets one 64-bit hash h; its
+ * top 7 bits choose one of K = 128 bins and its low 32 bits are the value; each bin keeps
+ * its minimum value. For a bin that is not empty in A u B, the minimum of A u B in that
+ * bin is in A n B with probability J, so the bins agree with probability J (up to 32-bit
+ * value collisions, 2^-32). Empty bins (texts of fewer than a few hundred shingles leave
+ * some) are filled by optimal densification (Shrivastava 2017): empty bin i takes the value
+ * of the first non-empty bin among j_1, j_2, ... where j_t = hash(i, t) mod K, a sequence
+ * that is the same for every text, so the estimator stays unbiased. The estimate of J is
+ * the fraction of equal bins; its standard error is about sqrt(J (1 - J) / K): 0.035 at
+ * J = 0.8 (tests/indexer/test_neardup.c checks estimate against exact J over random pairs).
+ * Cost: one word hash per word, one mix per shingle, no allocation (a ring of the last 5
+ * word hashes): small next to the analysis and indexing of the same text.
+ *
+ * Finding candidates: LSH banding
+ * -------------------------------
+ * Bins 0..63 form b = 16 bands of r = 4 rows. A band's key is a hash of its 4 values; two
+ * texts share a band key with probability J^4, and at least one of 16 with
+ *     P(J) = 1 - (1 - J^4)^16:
+ *     J     0.1     0.2    0.3    0.5    0.6    0.7    0.8     0.9
+ *     P     0.0016  0.025  0.12   0.64   0.89   0.988  0.9998  1.0000
+ * so at the default threshold 0.8 a near-duplicate is missed about once in 5,000 pairs, at
+ * 0.7 once in 80, and unrelated articles (J < 0.1 between different stories) are rarely
+ * even compared. Below T = 0.5 recall falls off too far: the threshold is kept >= 0.5.
+ * Each article with a sketch is indexed under its 16 band keys as terms of namespace
+ * FMT_NS_NEARDUP ('M'), 6 bytes each (48 bits: a chance collision between unrelated keys
+ * costs one needless comparison), with fmt_seg_builder_add_keys; merges recompute them
+ * from the stored body (idx_neardup_builder_add), so they survive compaction.
+ *
+ * At ingest (idx_neardup_find), the new article's band keys are looked up in the builder's
+ * in-memory table (struct idx_neardup: band key -> builder docs, with their sketches) and
+ * in every segment's dictionary; each candidate is verified by comparing full 128-bin
+ * sketches, a segment doc's sketch being recomputed from its stored body. `newsidx dups`
+ * (idx_neardup_clusters) walks every 'M' term of every segment in 256 passes (one per
+ * first key byte, so memory holds 1/256 of the keys at a time), takes keys held by two or
+ * more live articles, verifies every pair in such a group by their sketches, and joins the
+ * pairs at or above T with union-find (single linkage: a cluster can hold A ~ B ~ C where
+ * A and C are further apart than T; each member's similarity to the first is shown).
+ */
+#include "neardup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+#define BAND_BINS (IDX_ND_BANDS * IDX_ND_ROWS)
+#define BIN_BITS 7 /* log2(IDX_ND_BINS) */
+#define PER_KEY_CAP 32
+#define FIND_CAP 256
+#define GROUP_CAP 1000 /* docs of one band key compared pairwise by the cluster scan */
+
+_Static_assert(1u << BIN_BITS == IDX_ND_BINS, "BIN_BITS must match IDX_ND_BINS");
+_Static_assert(BAND_BINS <= IDX_ND_BINS, "bands must fit in the bins");
+
+static inline uint64_t mix64(uint64_t x)
+{
+    /* splitmix64 finalizer: every input bit affects every output bit */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+/* ---- words and shingles ------------------------------------------------------------- */
+
+/* Word bytes: ASCII letters and digits and every byte of a non-ASCII UTF-8 sequence. */
+static const uint8_t word_byte[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0), R16(0),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, /* 0-9 */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* A-O */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* P-Z */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* a-o */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* p-z */
+    R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
+#undef R16
+};
+
+/* Calls SHINGLE(ctx, hash) for every run of IDX_ND_SHINGLE consecutive words of TEXT
+ * (all its words when it has fewer) and returns the number of words. */
+typedef void (*shingle_fn)(void *ctx, uint64_t h);
+
+static uint64_t shingles(const char *text, size_t len, shingle_fn fn, void *ctx)
+{
+    const uint8_t *p = (const uint8_t *)text, *end = p + len;
+    uint64_t ring[IDX_ND_SHINGLE], words = 0;
+
+    while (p < end) {
+        uint64_t h = 0xcbf29ce484222325ull, sh = 0x2545f4914f6cdd1dull;
+        const uint8_t *start;
+        while (p < end && !word_byte[*p])
+            p++;
+        if (p == end)
+            break;
+        for (start = p; p < end && word_byte[*p]; p++) {
+            uint8_t c = *p;
+            c = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            h = (h ^ c) * 0x100000001b3ull;
+        }
+        ring[words++ % IDX_ND_SHINGLE] = mix64(h ^ (uint64_t)(p - start));
+        if (words < IDX_ND_SHINGLE)
+            continue;
+        for (uint64_t k = words - IDX_ND_SHINGLE; k < words; k++)
+            sh = (sh ^ ring[k % IDX_ND_SHINGLE]) * 0x9fb21c651e98df25ull;
+        fn(ctx, mix64(sh));
+    }
+    if (words > 0 && words < IDX_ND_SHINGLE) {
+        uint64_t sh = 0x2545f4914f6cdd1dull;
+        for (uint64_t k = 0; k < words; k++)
+            sh = (sh ^ ring[k]) * 0x9fb21c651e98df25ull;
+        fn(ctx, mix64(sh));
+    }
+    return words;
+}
+
+/* ---- sketches ------------------------------------------------------------------------ */
+
+struct sketch_ctx {
+    struct idx_sketch *s;
+    uint8_t filled[IDX_ND_BINS];
+};
+
+static void bin_shingle(void *ctx, uint64_t h)
+{
+    struct sketch_ctx *c = ctx;
+    unsigned bin = (unsigned)(h >> (64 - BIN_BITS));
+    uint16_t v = (uint16_t)h;
+
+    if (!c->filled[bin] || v < c->s->v[bin]) {
+        c->s->v[bin] = v;
+        c->filled[bin] = 1;
+    }
+    c->s->nshingles++;
+}
+
+/* Fill the empty bins (optimal densification, see the top). */
+static void densify(struct sketch_ctx *c)
+{
+    struct idx_sketch *s = c->s;
+
+    for (unsigned i = 0; i < IDX_ND_BINS; i++) {
+        if (c->filled[i])
+            continue;
+        /* at least one bin is filled, so this ends (expected < IDX_ND_BINS steps) */
+        for (uint64_t t = 1;; t++) {
+            unsigned j = (unsigned)(mix64(((uint64_t)i << 32) + t) >> (64 - BIN_BITS));
+            if (c->filled[j]) {
+                s->v[i] = s->v[j];
+                break;
+            }
+        }
+    }
+}
+
+void idx_sketch_text(const char *text, size_t len, struct idx_sketch *out)
+{
+    struct sketch_ctx c;
+
+    memset(out, 0, sizeof(*out));
+    memset(&c, 0, sizeof(c));
+    c.s = out;
+    if (shingles(text, len, bin_shingle, &c) < IDX_ND_MIN_WORDS) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    densify(&c);
+}
+
+void idx_sketch_article(const struct fmt_article *a, struct idx_sketch *out)
+{
+    idx_sketch_text(a->body, strlen(a->body), out);
+}
+
+double idx_sketch_similarity(const struct idx_sketch *a, const struct idx_sketch *b)
+{
+    unsigned same = 0;
+
+    if (!a->nshingles || !b->nshingles)
+        return 0;
+    for (unsigned i = 0; i < IDX_ND_BINS; i++)
+        same += a->v[i] == b->v[i];
+    return (double)same / IDX_ND_BINS;
+}
+
+void idx_sketch_band_keys(const struct idx_sketch *s,
+                          uint8_t terms[IDX_ND_BANDS * IDX_ND_TERM_BYTES],
+                          uint32_t tfs[IDX_ND_BANDS])
+{
+    for (unsigned t = 0; t < IDX_ND_BANDS; t++) {
+        uint64_t h = 0x6a09e667f3bcc909ull + t;
+        uint8_t *term = terms + t * IDX_ND_TERM_BYTES;
+        for (unsigned r = 0; r < IDX_ND_ROWS; r++)
+            h = (h ^ s->v[t * IDX_ND_ROWS + r]) * 0x9fb21c651e98df25ull;
+        h = mix64(h);
+        term[0] = (uint8_t)t;
+        term[1] = (uint8_t)h;
+        term[2] = (uint8_t)((h >> 8) & ((1u << (IDX_ND_BUCKET_BITS - 8)) - 1));
+        tfs[t] = 1 + (uint32_t)((h >> 32) & ((1u << IDX_ND_CHECK_BITS) - 1));
+    }
+}
+
+/* One number for a band key (term and tf): band, bucket and check bits. */
+static uint64_t full_key(const uint8_t *term, uint32_t tf)
+{
+    uint64_t bucket = term[1] | (uint64_t)term[2] << 8;
+
+    return (uint64_t)term[0] << (IDX_ND_BUCKET_BITS + IDX_ND_CHECK_BITS) |
+           bucket << IDX_ND_CHECK_BITS | (uint64_t)(tf - 1);
+}
+
+int idx_neardup_add_keys(struct fmt_seg_builder *b, uint32_t doc, const struct idx_sketch *s,
+                         struct fmt_err *err)
+{
+    uint8_t terms[IDX_ND_BANDS * IDX_ND_TERM_BYTES];
+    uint32_t tfs[IDX_ND_BANDS];
+
+    if (!s->nshingles)
+        return FMT_OK;
+    idx_sketch_band_keys(s, terms, tfs);
+    return fmt_seg_builder_add_keys(b, doc, FMT_NS_NEARDUP, terms, IDX_ND_TERM_BYTES, tfs,
+                                    IDX_ND_BANDS, err);
+}
+
+/* ---- exact Jaccard (tests, calibration) ------------------------------------------------ */
+
+struct set_ctx {
+    uint64_t *v;
+    size_t n, cap;
+    int oom;
+};
+
+static void collect_shingle(void *ctx, uint64_t h)
+{
+    struct set_ctx *c = ctx;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        uint64_t *p = c->oom ? NULL : realloc(c->v, cap * sizeof(*p));
+        if (!p) {
+            c->oom = 1;
+            return;
+        }
+        c->v = p;
+        c->cap = cap;
+    }
+    c->v[c->n++] = h;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+    return (a > b) - (a < b);
+}
+
+/* Sorted distinct shingle hashes of TEXT into C. */
+static int shingle_set(const char *text, size_t len, struct set_ctx *c)
+{
+    size_t n = 0;
+
+    shingles(text, len, collect_shingle, c);
+    if (c->oom)
+        return FMT_ENOMEM;
+    if (c->n)
+        qsort(c->v, c->n, sizeof(*c->v), cmp_u64);
+    for (size_t i = 0; i < c->n; i++)
+        if (i == 0 || c->v[i] != c->v[i - 1])
+            c->v[n++] = c->v[i];
+    c->n = n;
+    return FMT_OK;
+}
+
+int idx_shingle_jaccard(const char *x, size_t xlen, const char *y, size_t ylen, double *out)
+{
+    struct set_ctx a = {NULL, 0, 0, 0}, b = {NULL, 0, 0, 0};
+    size_t i = 0, j = 0, both = 0;
+    int rc = shingle_set(x, xlen, &a);
+
+    *out = 0;
+    if (rc == FMT_OK)
+        rc = shingle_set(y, ylen, &b);
+    if (rc == FMT_OK) {
+        while (i < a.n && j < b.n) {
+            if (a.v[i] == b.v[j]) {
+                both++;
+                i++;
+                j++;
+            } else if (a.v[i] < b.v[j]) {
+                i++;
+            } else {
+                j++;
+            }
+        }
+        if (a.n + b.n)
+            *out = (double)both / (double)(a.n + b.n - both);
+    }
+    free(a.v);
+    free(b.v);
+    return rc;
+}
+
+int idx_neardup_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a,
+                            uint64_t hash, struct idx_sketch *sk, uint32_t *doc,
+                            struct fmt_err *err)
+{
+    struct idx_sketch local, *s = sk ? sk : &local;
+    int rc;
+
+    idx_sketch_article(a, s);
+    rc = fmt_seg_builder_add(b, a, hash, doc, err);
+    if (rc != FMT_OK)
+        return rc;
+    return idx_neardup_add_keys(b, *doc, s, err);
+}
+
+/* ---- the builder's table ------------------------------------------------------------- */
+
+struct nd_entry {
+    uint64_t key;  /* band key (full_key) */
+    uint32_t sk;   /* index in sketches */
+    uint32_t next; /* next entry in the same slot + 1, 0 at the end */
+};
+
+struct nd_sketch {
+    uint32_t doc;
+    struct idx_sketch s;
+};
+
+struct idx_neardup {
+    struct nd_sketch *sk;      /* builder docs with a sketch, in doc order */
+    size_t nsk, capsk;
+    struct nd_entry *e;        /* IDX_ND_BANDS per sketch */
+    size_t ne, cape;
+    uint32_t *slot;            /* head entry + 1 per slot, 0 empty; power-of-two size */
+    size_t nslot;
+    struct fmt_buf scratch;    /* doc store decompression */
+};
+
+int idx_neardup_new(struct idx_neardup **out, struct fmt_err *err)
+{
+    struct idx_neardup *nd = calloc(1, sizeof(*nd));
+
+    *out = NULL;
+    if (!nd)
+        return fmt_errorf(err, FMT_ENOMEM, "near-duplicate table: out of memory");
+    fmt_buf_init(&nd->scratch);
+    *out = nd;
+    return FMT_OK;
+}
+
+void idx_neardup_free(struct idx_neardup *nd)
+{
+    if (!nd)
+        return;
+    free(nd->sk);
+    free(nd->e);
+    free(nd->slot);
+    fmt_buf_release(&nd->scratch);
+    free(nd);
+}
+
+void idx_neardup_clear(struct idx_neardup *nd)
+{
+    nd->nsk = 0;
+    nd->ne = 0;
+    if (nd->slot)
+        memset(nd->slot, 0, nd->nslot * sizeof(*nd->slot));
+}
+
+size_t idx_neardup_bytes(const struct idx_neardup *nd)
+{
+    return sizeof(*nd) + nd->capsk * sizeof(*nd->sk) + nd->cape * sizeof(*nd->e) +
+           nd->nslot * sizeof(*nd->slot) + nd->scratch.cap;
+}
+
+static size_t slot_of(const struct idx_neardup *nd, uint64_t key)
+{
+    return (size_t)mix64(key) & (nd->nslot - 1);
+}
+
+static int rehash(struct idx_neardup *nd, size_t nslot)
+{
+    uint32_t *slot = calloc(nslot, sizeof(*slot));
+
+    if (!slot)
+        return FMT_ENOMEM;
+    free(nd->slot);
+    nd->slot = slot;
+    nd->nslot = nslot;
+    for (size_t i = 0; i < nd->ne; i++) {
+        size_t s = slot_of(nd, nd->e[i].key);
+        nd->e[i].next = nd->slot[s];
+        nd->slot[s] = (uint32_t)i + 1;
+    }
+    return FMT_OK;
+}
+
+int idx_neardup_put(struct idx_neardup *nd, uint32_t doc, const struct idx_sketch *s)
+{
+    uint8_t terms[IDX_ND_BANDS * IDX_ND_TERM_BYTES];
+    uint32_t tfs[IDX_ND_BANDS];
+
+    if (!s->nshingles)
+        return FMT_OK;
+    if (nd->nsk == nd->capsk) {
+        size_t cap = nd->capsk ? nd->capsk * 2 : 256;
+        struct nd_sketch *p = realloc(nd->sk, cap * sizeof(*p));
+        if (!p)
+            return FMT_ENOMEM;
+        nd->sk = p;
+        nd->capsk = cap;
+    }
+    if (nd->ne + IDX_ND_BANDS > nd->cape) {
+        size_t cap = nd->cape ? nd->cape * 2 : 256 * IDX_ND_BANDS;
+        struct nd_entry *p = realloc(nd->e, cap * sizeof(*p));
+        if (!p || cap > UINT32_MAX) {
+            if (p)
+                nd->e = p;
+            return FMT_ENOMEM;
+        }
+        nd->e = p;
+        nd->cape = cap;
+    }
+    if ((nd->ne + IDX_ND_BANDS) * 2 > nd->nslot &&
+        rehash(nd, nd->nslot ? nd->nslot * 2 : 8192) != FMT_OK)
+        return FMT_ENOMEM;
+    nd->sk[nd->nsk].doc = doc;
+    nd->sk[nd->nsk].s = *s;
+    idx_sketch_band_keys(s, terms, tfs);
+    for (unsigned t = 0; t < IDX_ND_BANDS; t++) {
+        struct nd_entry *e = &nd->e[nd->ne];
+        size_t sl;
+        e->key = full_key(terms + t * IDX_ND_TERM_BYTES, tfs[t]);
+        e->sk = (uint32_t)nd->nsk;
+        sl = slot_of(nd, e->key);
+        e->next = nd->slot[sl];
+        nd->slot[sl] = (uint32_t)++nd->ne;
+    }
+    nd->nsk++;
+    return FMT_OK;
+}
+
+/* ---- ingest search ------------------------------------------------------------------- */
+
+struct find_state {
+    struct idx_neardup *nd;
+    const struct idx_nd_view *v;
+    const struct idx_sketch *s;
+    double threshold;
+    struct idx_nd_match *m;
+    int found;
+    unsigned checked;          /* candidates verified so far */
+    struct {                   /* candidates already seen (at most FIND_CAP) */
+        size_t seg;
+        uint32_t doc;
+    } seen[FIND_CAP];
+};
+
+/* 1 when (SEG, DOC) was seen before; else records it. */
+static int seen_before(struct find_state *f, size_t seg, uint32_t doc)
+{
+    for (unsigned i = 0; i < f->checked; i++)
+        if (f->seen[i].seg == seg && f->seen[i].doc == doc)
+            return 1;
+    f->seen[f->checked].seg = seg;
+    f->seen[f->checked].doc = doc;
+    f->checked++;
+    return 0;
+}
+
+static void consider(struct find_state *f, size_t seg, uint32_t doc, const struct idx_sketch *o)
+{
+    double sim = idx_sketch_similarity(f->s, o);
+
+    if (sim >= f->threshold) {
+        f->found = 1;
+        f->m->seg = seg;
+        f->m->doc = doc;
+        f->m->similarity = sim;
+    }
+}
+
+static void find_in_builder(struct find_state *f, const uint8_t *terms, const uint32_t *tfs)
+{
+    struct idx_neardup *nd = f->nd;
+
+    if (!nd->nslot)
+        return;
+    for (unsigned t = 0; t < IDX_ND_BANDS && !f->found; t++) {
+        uint64_t key = full_key(terms + t * IDX_ND_TERM_BYTES, tfs[t]);
+        unsigned per_key = 0;
+        for (uint32_t i = nd->slot[slot_of(nd, key)]; i && !f->found; i = nd->e[i - 1].next) {
+            const struct nd_entry *e = &nd->e[i - 1];
+            const struct nd_sketch *c = &nd->sk[e->sk];
+            if (e->key != key || !f->v->live(f->v->ctx, f->v->nsegs, c->doc))
+                continue;
+            if (per_key++ >= PER_KEY_CAP || f->checked >= FIND_CAP)
+                break;
+            if (!seen_before(f, f->v->nsegs, c->doc))
+                consider(f, f->v->nsegs, c->doc, &c->s);
+        }
+    }
+}
+
+/* Verify doc DOC of segment I: recompute its sketch from the stored body. */
+static int check_seg_doc(struct find_state *f, size_t i, uint32_t doc, struct fmt_err *err)
+{
+    struct fmt_article a;
+    struct idx_sketch o;
+    int rc = fmt_seg_doc(f->v->seg(f->v->ctx, i), doc, &f->nd->scratch, &a, err);
+
+    if (rc != FMT_OK)
+        return rc;
+    idx_sketch_article(&a, &o);
+    fmt_article_release(&a);
+    consider(f, i, doc, &o);
+    return FMT_OK;
+}
+
+static int find_in_seg(struct find_state *f, size_t i, const uint8_t *term, uint32_t tf,
+                       struct fmt_err *err)
+{
+    const struct fmt_seg *seg = f->v->seg(f->v->ctx, i);
+    struct fmt_term_info ti;
+    struct fmt_postings p;
+    unsigned per_key = 0;
+    int rc = fmt_seg_lookup(seg, FMT_NS_NEARDUP, (const char *)term, IDX_ND_TERM_BYTES, &ti, err);
+
+    if (rc == FMT_ENOTFOUND)
+        return FMT_OK;
+    if (rc == FMT_OK)
+        rc = fmt_postings_open(&p, seg, &ti, err);
+    if (rc != FMT_OK)
+        return rc;
+    while (!f->found && (rc = fmt_postings_next(&p, err)) == FMT_OK && p.doc != FMT_DOC_END) {
+        if (fmt_postings_tf(&p, FMT_FIELD_TITLE) != tf || !f->v->live(f->v->ctx, i, p.doc))
+            continue; /* same bucket, other check bits: another band key */
+        if (per_key++ >= PER_KEY_CAP || f->checked >= FIND_CAP)
+            break;
+        if (!seen_before(f, i, p.doc) && (rc = check_seg_doc(f, i, p.doc, err)) != FMT_OK)
+            break;
+    }
+    fmt_postings_release(&p);
+    return rc;
+}
+
+int idx_neardup_find(struct idx_neardup *nd, const struct idx_nd_view *v,
+                     const struct idx_sketch *s, double threshold, struct idx_nd_match *m,
+                     int *found, struct fmt_err *err)
+{
+    uint8_t terms[IDX_ND_BANDS * IDX_ND_TERM_BYTES];
+    uint32_t tfs[IDX_ND_BANDS];
+    struct find_state *f;
+    int rc = FMT_OK;
+
+    *found = 0;
+    if (!s->nshingles)
+        return FMT_OK;
+    f = malloc(sizeof(*f));
+    if (!f)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    f->nd = nd;
+    f->v = v;
+    f->s = s;
+    f->threshold = threshold;
+    f->m = m;
+    f->found = 0;
+    f->checked = 0;
+    idx_sketch_band_keys(s, terms, tfs);
+    find_in_builder(f, terms, tfs);
+    for (size_t i = v->nsegs; i-- > 0 && !f->found && rc == FMT_OK;)
+        for (unsigned t = 0; t < IDX_ND_BANDS && !f->found && rc == FMT_OK; t++)
+            rc = find_in_seg(f, i, terms + t * IDX_ND_TERM_BYTES, tfs[t], err);
+    *found = f->found;
+    free(f);
+    return rc;
+}
+
+/* ---- cluster scan ---------------------------------------------------------------------- */
+
+struct scan_key {  /* one posting of a band key: a live doc holding it */
+    uint64_t key;  /* full_key */
+    uint32_t seg;
+    uint32_t doc;
+};
+
+struct scan_node {
+    uint64_t gdoc;   /* global doc id: snapshot base + local */
+    size_t seg;
+    uint32_t doc;
+    uint32_t parent; /* union-find */
+    uint32_t sk;     /* index in sketches + 1, 0 not computed yet */
+};
+
+struct scan {
+    const struct fmt_snapshot *snap;
+    double threshold;
+    struct scan_key *keys;      /* postings of the current pass (one band) */
+    size_t nkeys, capkeys;
+    size_t cur_seg;
+    struct scan_node *nodes;
+    size_t nnodes, capnodes;
+    uint32_t *map;              /* gdoc hash -> node index + 1 */
+    size_t nmap;
+    struct idx_sketch *sketches;
+    size_t nsketches, capsketches;
+    uint32_t *group;            /* node indexes of the current key group */
+    size_t ngroup, capgroup;
+    struct fmt_buf scratch;
+    uint64_t pairs;
+    struct fmt_err *err;
+};
+
+static int push_key(struct scan *sc, uint64_t key, uint32_t doc)
+{
+    if (sc->nkeys == sc->capkeys) {
+        size_t cap = sc->capkeys ? sc->capkeys * 2 : 1024;
+        struct scan_key *p = realloc(sc->keys, cap * sizeof(*p));
+        if (!p)
+            return FMT_ENOMEM;
+        sc->keys = p;
+        sc->capkeys = cap;
+    }
+    sc->keys[sc->nkeys].key = key;
+    sc->keys[sc->nkeys].seg = (uint32_t)sc->cur_seg;
+    sc->keys[sc->nkeys].doc = doc;
+    sc->nkeys++;
+    return FMT_OK;
+}
+
+/* Term callback of the prefix walk: every live posting of the band term. */
+static int collect_key(void *ctx, const char *term, size_t len, const struct fmt_term_info *ti)
+{
+    struct scan *sc = ctx;
+    const struct fmt_seg *seg = fmt_snapshot_seg(sc->snap, sc->cur_seg);
+    struct fmt_postings p;
+    int rc;
+
+    if (len != IDX_ND_TERM_BYTES)
+        return FMT_OK; /* not ours */
+    if ((rc = fmt_postings_open(&p, seg, ti, sc->err)) != FMT_OK)
+        return rc;
+    while ((rc = fmt_postings_next(&p, sc->err)) == FMT_OK && p.doc != FMT_DOC_END) {
+        uint32_t tf = fmt_postings_tf(&p, FMT_FIELD_TITLE);
+        if (fmt_snapshot_deleted(sc->snap, sc->cur_seg, p.doc))
+            continue;
+        if (push_key(sc, full_key((const uint8_t *)term, tf), p.doc) != FMT_OK) {
+            rc = fmt_errorf(sc->err, FMT_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    fmt_postings_release(&p);
+    return rc;
+}
+
+static int cmp_scan_key(const void *x, const void *y)
+{
+    const struct scan_key *a = x, *b = y;
+
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->seg != b->seg)
+        return a->seg < b->seg ? -1 : 1;
+    return (a->doc > b->doc) - (a->doc < b->doc);
+}
+
+static int map_grow(struct scan *sc)
+{
+    size_t n = sc->nmap ? sc->nmap * 2 : 4096;
+    uint32_t *m = calloc(n, sizeof(*m));
+
+    if (!m)
+        return FMT_ENOMEM;
+    free(sc->map);
+    sc->map = m;
+    sc->nmap = n;
+    for (size_t i = 0; i < sc->nnodes; i++) {
+        size_t s = (size_t)mix64(sc->nodes[i].gdoc) & (n - 1);
+        while (m[s])
+            s = (s + 1) & (n - 1);
+        m[s] = (uint32_t)i + 1;
+    }
+    return FMT_OK;
+}
+
+/* Node of global doc (SEG, DOC), created if new; UINT32_MAX when out of memory. */
+static uint32_t node_of(struct scan *sc, size_t seg, uint32_t doc)
+{
+    uint64_t g = fmt_snapshot_base(sc->snap, seg) + doc;
+    size_t s;
+
+    if ((sc->nnodes + 1) * 2 > sc->nmap && map_grow(sc) != FMT_OK)
+        return UINT32_MAX;
+    s = (size_t)mix64(g) & (sc->nmap - 1);
+    while (sc->map[s]) {
+        if (sc->nodes[sc->map[s] - 1].gdoc == g)
+            return sc->map[s] - 1;
+        s = (s + 1) & (sc->nmap - 1);
+    }
+    if (sc->nnodes == sc->capnodes) {
+        size_t cap = sc->capnodes ? sc->capnodes * 2 : 1024;
+        struct scan_node *p = realloc(sc->nodes, cap * sizeof(*p));
+        if (!p || cap >= UINT32_MAX) {
+            if (p)
+                sc->nodes = p;
+            return UINT32_MAX;
+        }
+        sc->nodes = p;
+        sc->capnodes = cap;
+    }
+    sc->nodes[sc->nnodes] = (struct scan_node){g, seg, doc, (uint32_t)sc->nnodes, 0};
+    sc->map[s] = (uint32_t)++sc->nnodes;
+    return (uint32_t)sc->nnodes - 1;
+}
+
+static uint32_t uf_find(struct scan *sc, uint32_t x)
+{
+    while (sc->nodes[x].parent != x) {
+        sc->nodes[x].parent = sc->nodes[sc->nodes[x].parent].parent; /* path halving */
+        x = sc->nodes[x].parent;
+    }
+    return x;
+}
+
+static void uf_union(struct scan *sc, uint32_t a, uint32_t b)
+{
+    a = uf_find(sc, a);
+    b = uf_find(sc, b);
+    if (a == b)
+        return;
+    if (sc->nodes[a].gdoc < sc->nodes[b].gdoc)
+        sc->nodes[b].parent = a; /* the root is the oldest member */
+    else
+        sc->nodes[a].parent = b;
+}
+
+/* Sketch of node N, computed from its stored body once. NULL on error (in sc->err). */
+static const struct idx_sketch *node_sketch(struct scan *sc, uint32_t n, int *rc)
+{
+    struct scan_node *node = &sc->nodes[n];
+    struct fmt_article a;
+
+    if (node->sk)
+        return &sc->sketches[node->sk - 1];
+    if (sc->nsketches == sc->capsketches) {
+        size_t cap = sc->capsketches ? sc->capsketches * 2 : 256;
+        struct idx_sketch *p = realloc(sc->sketches, cap * sizeof(*p));
+        if (!p) {
+            *rc = fmt_errorf(sc->err, FMT_ENOMEM, "out of memory");
+            return NULL;
+        }
+        sc->sketches = p;
+        sc->capsketches = cap;
+    }
+    *rc = fmt_seg_doc(fmt_snapshot_seg(sc->snap, node->seg), node->doc, &sc->scratch, &a,
+                      sc->err);
+    if (*rc != FMT_OK)
+        return NULL;
+    idx_sketch_article(&a, &sc->sketches[sc->nsketches]);
+    fmt_article_release(&a);
+    node->sk = (uint32_t)++sc->nsketches;
+    return &sc->sketches[node->sk - 1];
+}
+
+static int group_push(struct scan *sc, uint32_t node)
+{
+    if (sc->ngroup == sc->capgroup) {
+        size_t cap = sc->capgroup ? sc->capgroup * 2 : 64;
+        uint32_t *p = realloc(sc->group, cap * sizeof(*p));
+        if (!p)
+            return FMT_ENOMEM;
+        sc->group = p;
+        sc->capgroup = cap;
+    }
+    sc->group[sc->ngroup++] = node;
+    return FMT_OK;
+}
+
+/* Docs of keys[from, to) (one band key, live docs) into sc->group, at most GROUP_CAP. */
+static int gather_group(struct scan *sc, size_t from, size_t to)
+{
+    sc->ngroup = 0;
+    for (size_t k = from; k < to && sc->ngroup < GROUP_CAP; k++) {
+        uint32_t n = node_of(sc, sc->keys[k].seg, sc->keys[k].doc);
+        if (n == UINT32_MAX || group_push(sc, n) != FMT_OK)
+            return fmt_errorf(sc->err, FMT_ENOMEM, "out of memory");
+    }
+    return FMT_OK;
+}
+
+/* Compare every pair of the group not yet in one cluster; join the similar ones. */
+static int verify_group(struct scan *sc)
+{
+    int rc = FMT_OK;
+
+    for (size_t i = 0; i < sc->ngroup && rc == FMT_OK; i++) {
+        for (size_t j = i + 1; j < sc->ngroup && rc == FMT_OK; j++) {
+            const struct idx_sketch *a, *b;
+            uint32_t x = sc->group[i], y = sc->group[j];
+            if (uf_find(sc, x) == uf_find(sc, y))
+                continue;
+            if (!(a = node_sketch(sc, x, &rc)))
+                break;
+            if (!(b = node_sketch(sc, y, &rc)))
+                break;
+            a = &sc->sketches[sc->nodes[x].sk - 1]; /* b's realloc may have moved a */
+            sc->pairs++;
+            if (idx_sketch_similarity(a, b) >= sc->threshold)
+                uf_union(sc, x, y);
+        }
+    }
+    return rc;
+}
+
+/* One pass: the keys of band FIRST (the first byte of its terms). */
+static int scan_pass(struct scan *sc, uint8_t first)
+{
+    size_t nsegs = fmt_snapshot_nsegs(sc->snap);
+    int rc = FMT_OK;
+
+    sc->nkeys = 0;
+    for (size_t i = 0; i < nsegs && rc == FMT_OK; i++) {
+        sc->cur_seg = i;
+        rc = fmt_seg_prefix(fmt_snapshot_seg(sc->snap, i), FMT_NS_NEARDUP, (const char *)&first,
+                            1, collect_key, sc, sc->err);
+        if (rc == FMT_ENOMEM)
+            rc = fmt_errorf(sc->err, rc, "out of memory");
+    }
+    if (rc != FMT_OK)
+        return rc;
+    qsort(sc->keys, sc->nkeys, sizeof(*sc->keys), cmp_scan_key);
+    for (size_t k = 0, end; k < sc->nkeys && rc == FMT_OK; k = end) {
+        for (end = k; end < sc->nkeys && sc->keys[end].key == sc->keys[k].key; end++)
+            ;
+        if (end - k < 2)
+            continue;
+        rc = gather_group(sc, k, end);
+        if (rc == FMT_OK && sc->ngroup >= 2)
+            rc = verify_group(sc);
+    }
+    return rc;
+}
+
+/* qsort has no context: sort (root gdoc, gdoc, node) records. */
+struct member_rec {
+    uint64_t root_gdoc;
+    uint64_t gdoc;
+    uint32_t node;
+};
+
+static int cmp_member(const void *x, const void *y)
+{
+    const struct member_rec *a = x, *b = y;
+
+    if (a->root_gdoc != b->root_gdoc)
+        return a->root_gdoc < b->root_gdoc ? -1 : 1;
+    return (a->gdoc > b->gdoc) - (a->gdoc < b->gdoc);
+}
+
+/* Turn the union-find forest into OUT's clusters. */
+static int build_clusters(struct scan *sc, struct idx_nd_clusters *out)
+{
+    struct member_rec *recs;
+    size_t n = 0, *size;
+    int rc = FMT_OK;
+
+    if (!sc->nnodes)
+        return FMT_OK;
+    size = calloc(sc->nnodes, sizeof(*size));
+    recs = malloc(sc->nnodes * sizeof(*recs));
+    if (!size || !recs) {
+        free(size);
+        free(recs);
+        return fmt_errorf(sc->err, FMT_ENOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; i < sc->nnodes; i++)
+        size[uf_find(sc, i)]++;
+    for (uint32_t i = 0; i < sc->nnodes; i++) {
+        uint32_t r = uf_find(sc, i);
+        if (size[r] < 2)
+            continue;
+        recs[n].root_gdoc = sc->nodes[r].gdoc;
+        recs[n].gdoc = sc->nodes[i].gdoc;
+        recs[n].node = i;
+        n++;
+    }
+    qsort(recs, n, sizeof(*recs), cmp_member);
+    out->members = malloc((n ? n : 1) * sizeof(*out->members));
+    out->start = malloc((n / 2 + 2) * sizeof(*out->start));
+    if (!out->members || !out->start) {
+        rc = fmt_errorf(sc->err, FMT_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == FMT_OK; i++) {
+        const struct scan_node *node = &sc->nodes[recs[i].node];
+        struct idx_nd_member *mb = &out->members[i];
+        if (i == 0 || recs[i].root_gdoc != recs[i - 1].root_gdoc)
+            out->start[out->nclusters++] = i;
+        mb->seg = node->seg;
+        mb->doc = node->doc;
+        mb->similarity = 1;
+        if (recs[i].gdoc != recs[i].root_gdoc) {
+            const struct idx_sketch *a, *b;
+            uint32_t root = recs[out->start[out->nclusters - 1]].node;
+            if ((a = node_sketch(sc, recs[i].node, &rc)) && (b = node_sketch(sc, root, &rc))) {
+                a = &sc->sketches[sc->nodes[recs[i].node].sk - 1];
+                mb->similarity = idx_sketch_similarity(a, b);
+            }
+        }
+    }
+    out->nmembers = n;
+    out->start[out->nclusters] = n;
+out:
+    free(size);
+    free(recs);
+    return rc;
+}
+
+static void scan_release(struct scan *sc)
+{
+    free(sc->keys);
+    free(sc->nodes);
+    free(sc->map);
+    free(sc->sketches);
+    free(sc->group);
+    fmt_buf_release(&sc->scratch);
+}
+
+int idx_neardup_clusters(const struct fmt_snapshot *s, double threshold,
+                         struct idx_nd_clusters *out, struct fmt_err *err)
+{
+    struct scan sc;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&sc, 0, sizeof(sc));
+    sc.snap = s;
+    sc.threshold = threshold;
+    sc.err = err;
+    fmt_buf_init(&sc.scratch);
+    rc = FMT_OK;
+    for (unsigned band = 0; band < IDX_ND_BANDS && rc == FMT_OK; band++)
+        rc = scan_pass(&sc, (uint8_t)band);
+    if (rc == FMT_OK)
+        rc = build_clusters(&sc, out);
+    out->pairs_checked = sc.pairs;
+    scan_release(&sc);
+    if (rc != FMT_OK)
+        idx_nd_clusters_release(out);
+    return rc;
+}
+
+void idx_nd_clusters_release(struct idx_nd_clusters *c)
+{
+    free(c->members);
+    free(c->start);
+    memset(c, 0, sizeof(*c));
+}
