@@ -6,63 +6,78 @@
  * Syndicated rewrites of one wire story: the same body with another headline, a dateline
  * added ("LONDON (Reuters) -"), a paragraph added or cut at the end. Two articles are
  * near-duplicates when the Jaccard similarity J = |A n B| / |A u B| of their sets of word
- * 5-shingles (A, B: every run of 5 consecutive folded, unstemmed words of the body, as
- * fmt_analyze_unstemmed splits them) is at least a threshold T, 0.8 by default
- * (configurable: near_duplicates.threshold, --near-threshold, from 0.5 to 1). The headline
- * is not shingled. A body of fewer than IDX_ND_MIN_WORDS (25) words gets no sketch and is
- * never a near-duplicate: short items (dividend notices, one-line briefs) share most of
- * their words by template while being different news. A changed dateline of d words
- * changes at most d + 4 shingles, an added paragraph of p words adds p shingles: a 300-word
- * story with both (d = 4, p = 40) keeps J >= 296 / 344 = 0.86.
+ * 5-shingles (A, B: every run of 5 consecutive words of the body) is at least a threshold
+ * T, 0.8 by default (near_duplicates.threshold in the configuration, --near-threshold,
+ * `dups --threshold`; from 0.5 to 1). The headline is not shingled. A body of fewer than
+ * IDX_ND_MIN_WORDS (25) words gets no sketch and is never a near-duplicate: short items
+ * (dividend notices, one-line briefs) share most of their words by template while being
+ * different news. A changed dateline of d words changes at most d + 4 shingles, an added
+ * paragraph of p words adds p shingles: a 300-word story (296 shingles) with both (d = 4,
+ * p = 40) keeps J = 296 / 340 = 0.87.
+ *
+ * Words here are not the analyzer's: a word is a run of ASCII letters and digits and
+ * non-ASCII bytes, ASCII case folded. Running the Unicode analyzer a second time over every
+ * body cost about 10% of the ingest time; rewrites of one story keep its spelling, so the
+ * byte-level split finds the same shingles, and it does not depend on the index's analyzer
+ * settings (sketches are comparable across a `rebuild` that changes them).
  *
  * The sketch: one-permutation MinHash with densification
  * -------------------------------------------------------
  * Classic MinHash applies K independent hash functions to every shingle and keeps each
  * function's minimum: Pr[min_k(A) = min_k(B)] = J. That costs K hashes per shingle. We use
  * one-permutation hashing (Li, Owen, Zhang 2012): each shingle gets one 64-bit hash h; its
- * top 7 bits choose one of K = 128 bins and its low 32 bits are the value; each bin keeps
+ * top 7 bits choose one of K = 128 bins and its low 16 bits are the value; each bin keeps
  * its minimum value. For a bin that is not empty in A u B, the minimum of A u B in that
- * bin is in A n B with probability J, so the bins agree with probability J (up to 32-bit
- * value collisions, 2^-32). Empty bins (texts of fewer than a few hundred shingles leave
- * some) are filled by optimal densification (Shrivastava 2017): empty bin i takes the value
- * of the first non-empty bin among j_1, j_2, ... where j_t = hash(i, t) mod K, a sequence
- * that is the same for every text, so the estimator stays unbiased. The estimate of J is
- * the fraction of equal bins; its standard error is about sqrt(J (1 - J) / K): 0.035 at
- * J = 0.8 (tests/indexer/test_neardup.c checks estimate against exact J over random pairs).
- * Cost: one word hash per word, one mix per shingle, no allocation (a ring of the last 5
- * word hashes): small next to the analysis and indexing of the same text.
+ * bin is in A n B with probability J, so the bins agree with probability J (plus a chance
+ * 16-bit value collision, (1 - J) / 65536: a bias below 0.00002). Empty bins (bodies of
+ * fewer than a few hundred shingles leave some) are filled by optimal densification
+ * (Shrivastava 2017): empty bin i takes the value of the first non-empty bin among j_1,
+ * j_2, ... where j_t = hash(i, t) mod K, a sequence that is the same for every text, so the
+ * estimator stays unbiased. The estimate of J is the fraction of equal bins; its standard
+ * error is about sqrt(J (1 - J) / K): 0.035 at J = 0.8 (tests/indexer/test_neardup.c checks
+ * estimates against exact J over random pairs). Cost: one pass over the bytes, one mix per
+ * word and per shingle, no allocation (a ring of the last 5 word hashes).
  *
  * Finding candidates: LSH banding
  * -------------------------------
- * Bins 0..63 form b = 16 bands of r = 4 rows. A band's key is a hash of its 4 values; two
- * texts share a band key with probability J^4, and at least one of 16 with
- *     P(J) = 1 - (1 - J^4)^16:
- *     J     0.1     0.2    0.3    0.5    0.6    0.7    0.8     0.9
- *     P     0.0016  0.025  0.12   0.64   0.89   0.988  0.9998  1.0000
- * so at the default threshold 0.8 a near-duplicate is missed about once in 5,000 pairs, at
- * 0.7 once in 80, and unrelated articles (J < 0.1 between different stories) are rarely
- * even compared. Below T = 0.5 recall falls off too far: the threshold is kept >= 0.5.
- * Each article with a sketch is indexed under its 16 band keys as terms of namespace
- * FMT_NS_NEARDUP ('M'), 6 bytes each (48 bits: a chance collision between unrelated keys
- * costs one needless comparison), with fmt_seg_builder_add_keys; merges recompute them
- * from the stored body (idx_neardup_builder_add), so they survive compaction.
+ * Bins 0..23 form b = 8 bands of r = 3 rows. A band's key is a hash of its 3 values; two
+ * texts share a band key with probability J^3, and at least one of 8 with
+ *     P(J) = 1 - (1 - J^3)^8:
+ *     J     0.1    0.2    0.3    0.5    0.6    0.7    0.8     0.9
+ *     P     0.008  0.062  0.197  0.656  0.857  0.965  0.9968  1.0000
+ * so at the default threshold 0.8 a near-duplicate at exactly 0.8 is missed once in 300
+ * (rewrites are mostly above 0.85, where P > 0.999), and unrelated stories (J near 0) are
+ * rarely even compared. Below 0.5 recall falls off: thresholds are kept >= 0.5. 16 bands
+ * of 4 rows (recall 0.9998 at 0.8) were measured first: twice the keys cost 0.25 s more on
+ * the 23,000 articles of Reuters + BBC, for recall that 8 x 3 nearly matches.
+ *
+ * Band keys in the index (namespace FMT_NS_NEARDUP, 'M')
+ * ------------------------------------------------------
+ * A band key is 1 + 12 + 16 bits of its hash: the term is 3 bytes (band number, then a
+ * 12-bit bucket, little-endian) and the posting's tf is 1 + the 16 check bits. So a segment
+ * holds at most 8 x 4096 'M' terms whatever its size (a term per key would add one
+ * dictionary entry, one buffer in the builder, per article and band: a third slower ingest),
+ * each article adds 8 postings (about 3 bytes each), and two articles share a band key
+ * when they share the term and the tf. They are added with fmt_seg_builder_add_keys;
+ * merges recompute them from the stored body (idx_neardup_builder_add), so they survive
+ * compaction. Indexes written before this have no 'M' terms: `newsidx rebuild` adds them.
  *
  * At ingest (idx_neardup_find), the new article's band keys are looked up in the builder's
- * in-memory table (struct idx_neardup: band key -> builder docs, with their sketches) and
- * in every segment's dictionary; each candidate is verified by comparing full 128-bin
- * sketches, a segment doc's sketch being recomputed from its stored body. `newsidx dups`
- * (idx_neardup_clusters) walks every 'M' term of every segment in 256 passes (one per
- * first key byte, so memory holds 1/256 of the keys at a time), takes keys held by two or
- * more live articles, verifies every pair in such a group by their sketches, and joins the
- * pairs at or above T with union-find (single linkage: a cluster can hold A ~ B ~ C where
- * A and C are further apart than T; each member's similarity to the first is shown).
+ * in-memory table (struct idx_neardup: full band key -> builder docs, with their sketches,
+ * counted in the memory budget) and in every segment (one term lookup per band, postings
+ * with other check bits skipped); each candidate is verified by comparing full 128-bin
+ * sketches, a segment doc's sketch being recomputed from its stored body.
+ *
+ * `newsidx dups` (idx_neardup_clusters) reads every 'M' posting of live articles, one band
+ * per pass (memory holds 1/8 of them at a time), sorts them by band key, verifies every
+ * pair of articles sharing a key by their sketches, and joins the pairs at or above T with
+ * union-find (single linkage: a cluster can hold A ~ B ~ C where A and C are further apart
+ * than T; each member's similarity to the first is shown).
  */
 #include "neardup.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "codec.h"
 
 #define BAND_BINS (IDX_ND_BANDS * IDX_ND_ROWS)
 #define BIN_BITS 7 /* log2(IDX_ND_BINS) */
