@@ -107,8 +107,11 @@ demo: deps all
 bench: all
 	@sh tools/bench/run.sh
 
+bench-1m: all
+	@sh tools/bench/run.sh --1m
+
 clean:
 	rm -rf build
 
-.PHONY: all check deps demo bench clean test-build clang-warnings
+.PHONY: all check deps demo bench bench-1m clean test-build clang-warnings
 .SECONDARY:
