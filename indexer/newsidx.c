@@ -818,6 +818,10 @@ static int config_text(struct fmt_buf *b, const struct cli *cl)
     rc |= put_origin(b, c, FMT_CFG_MEMORY_BUDGET);
     rc |= fmt_buf_printf(b, "merge:\n  factor: %u", c->merge_factor);
     rc |= put_origin(b, c, FMT_CFG_MERGE_FACTOR);
+    rc |= fmt_buf_printf(b, "near_duplicates:\n  threshold: %g", c->near_threshold);
+    rc |= put_origin(b, c, FMT_CFG_NEAR_THRESHOLD);
+    rc |= fmt_buf_printf(b, "  skip: %s", c->near_skip ? "true" : "false");
+    rc |= put_origin(b, c, FMT_CFG_NEAR_SKIP);
     rc |= fmt_buf_puts(b, c->nsources ? "sources:" : "sources: []");
     rc |= put_origin(b, c, FMT_CFG_SOURCES);
     for (size_t i = 0; i < c->nsources; i++) {
