@@ -685,6 +685,24 @@ static int cmp_pkid(const void *x, const void *y)
     return (a->qi > b->qi) - (a->qi < b->qi);
 }
 
+/* Score live doc D of segment I (KIDS: the N clauses whose sum is the root's score, in
+ * query order, as q_iter_score sums them) and offer it to TOPK. */
+static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t n, uint32_t d,
+                  struct q_topk *topk, uint64_t *count)
+{
+    const struct fmt_seg *seg = fmt_snapshot_seg(p->snap, i);
+    struct q_hit h = {0.0, fmt_snapshot_base(p->snap, i) + d, 0};
+    if (fmt_snapshot_deleted(p->snap, i, d))
+        return;
+    ++*count;
+    for (size_t q = 0; q < n; q++)
+        if (kids[q]->doc == d)
+            h.score += q_iter_score(kids[q], d, &p->bm, NULL, NULL);
+    h.ts = fmt_seg_timestamp(seg, d);
+    h.score *= q_plan_decay(p, h.ts);
+    q_topk_push(topk, &h);
+}
+
 /* Block-max MaxScore over ROOT of segment I (relevance order, top-k only). The "kids" are
  * the clauses of a plain OR root, else ROOT alone. For the doc range [target, end] where
  * every kid's block bound holds (q_iter_bound), kids sorted by bound are split: the
@@ -695,8 +713,6 @@ static int cmp_pkid(const void *x, const void *y)
 static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_iter *root,
                       struct q_topk *topk, uint64_t *count, struct fmt_err *err)
 {
-    const struct fmt_seg *seg = fmt_snapshot_seg(p->snap, i);
-    uint64_t base = fmt_snapshot_base(p->snap, i);
     struct q_iter **kids = &root;
     size_t n = 1, ness = 0;
     struct pkid *k;
@@ -718,7 +734,6 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
     while (rc == FMT_OK && target != FMT_DOC_END) {
         struct q_hit worst;
         uint32_t d = FMT_DOC_END;
-        double score = 0.0;
         if (q_topk_threshold(topk, &worst)) {
             if (n == 1 && (root->kind == Q_IT_AND || root->kind == Q_IT_PHRASE)) {
                 root->floor_bm = &p->bm; /* its advance skips docs scoring <= worst */
@@ -771,20 +786,19 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
         if (rc != FMT_OK)
             break;
         target = d + 1;
-        if (fmt_snapshot_deleted(p->snap, i, d))
-            continue;
-        ++*count;
-        if (n == 1) {
-            score = q_iter_score(root, d, &p->bm, NULL, NULL);
-        } else {
-            for (size_t q = 0; q < n; q++) /* query order, as q_iter_score sums an OR */
-                if (kids[q]->doc == d)
-                    score += q_iter_score(kids[q], d, &p->bm, NULL, NULL);
-        }
-        {
-            struct q_hit h = {0.0, base + d, fmt_seg_timestamp(seg, d)};
-            h.score = score * q_plan_decay(p, h.ts);
-            q_topk_push(topk, &h);
+        offer(p, i, kids, n, d, topk, count);
+        /* one essential clause: the rest of its range is scored without re-planning */
+        while (n == 1 && have_range && target <= end && rc == FMT_OK) {
+            rc = q_iter_advance(root, target, err);
+            d = root->doc;
+            if (rc != FMT_OK || d > end)
+                break; /* d == FMT_DOC_END > end too, unless end is FMT_DOC_END */
+            if (d == FMT_DOC_END) {
+                target = FMT_DOC_END;
+                break;
+            }
+            target = d + 1;
+            offer(p, i, kids, n, d, topk, count);
         }
     }
     return rc;
