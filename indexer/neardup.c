@@ -866,7 +866,8 @@ static int scan_pass(struct scan *sc, uint8_t first)
     }
     if (rc != FMT_OK)
         return rc;
-    qsort(sc->keys, sc->nkeys, sizeof(*sc->keys), cmp_scan_key);
+    if (sc->nkeys > 1)
+        qsort(sc->keys, sc->nkeys, sizeof(*sc->keys), cmp_scan_key);
     for (size_t k = 0, end; k < sc->nkeys && rc == FMT_OK; k = end) {
         for (end = k; end < sc->nkeys && sc->keys[end].key == sc->keys[k].key; end++)
             ;
@@ -922,7 +923,8 @@ static int build_clusters(struct scan *sc, struct idx_nd_clusters *out)
         recs[n].node = i;
         n++;
     }
-    qsort(recs, n, sizeof(*recs), cmp_member);
+    if (n > 1)
+        qsort(recs, n, sizeof(*recs), cmp_member);
     out->members = malloc((n ? n : 1) * sizeof(*out->members));
     out->start = malloc((n / 2 + 2) * sizeof(*out->start));
     if (!out->members || !out->start) {

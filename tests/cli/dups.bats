@@ -87,6 +87,16 @@ newsidx() { "$BIN/newsidx" "$@"; }
     run newsidx dups --json
     [ "$status" -eq 0 ]
     [ -z "$output" ]
+    # bodies too short to sketch: no band keys at all
+    rm -rf "$IX"
+    printf '{"id":"s1","title":"Brief","body":"Short item"}\n{"id":"s2","title":"Other","body":"Short item"}\n' > short.jsonl
+    newsidx add short.jsonl
+    run newsidx dups
+    [ "$status" -eq 0 ]
+    [ "$output" = "0 clusters, 0 articles (similarity >= 0.80)" ]
+    run newsidx stats
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"near-duplicates     0 articles in 0 clusters"* ]]
 }
 
 @test "--skip-near-duplicates leaves the rewrites out of the index" {
