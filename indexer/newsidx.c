@@ -60,6 +60,8 @@ static const char usage_text[] =
     "commands:\n"
     "  add [--format auto|page|markdown|jsonl] [--source NAME] [--timestamp ISO]\n"
     "      [--keep-duplicates] [--teasers] [--mem-budget MB] [--commit-every N]\n"
+    "      [--threads N]        (default 2 on a machine with 2+ CPUs: a helper thread\n"
+    "                           analyzes and compresses; 1 builds on one thread)\n"
     "      [--near-threshold T] [--skip-near-duplicates] [--wait SECONDS]\n"
     "      [-v] [PATH...|-]     index files, directories (recursively) or stdin;\n"
     "                           without PATH, the configuration's sources\n"
@@ -178,6 +180,7 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
         {"skip-near-duplicates", no_argument, NULL, 'K'},
         {"teasers", no_argument, NULL, 'T'},
         {"mem-budget", required_argument, NULL, 'm'},
+        {"threads", required_argument, NULL, 'j'},
         {"commit-every", required_argument, NULL, 'c'},
         {"wait", required_argument, NULL, 'W'},
         {"verbose", no_argument, NULL, 'v'},
@@ -225,6 +228,11 @@ static int ingest(const struct cli *cl, int argc, char **argv, int rebuild)
             if (parse_double(optarg, &d) || d < 1)
                 return usage("--mem-budget takes a size in MiB (at least 1)");
             wo.mem_budget = (size_t)(d * 1024 * 1024);
+            break;
+        case 'j':
+            if (parse_double(optarg, &d) || d < 1 || d > 64)
+                return usage("--threads takes 1 or 2 (more counts as 2)");
+            wo.threads = (unsigned)d;
             break;
         case 'c':
             if (parse_double(optarg, &d) || d < 1)

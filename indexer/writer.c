@@ -87,6 +87,7 @@ void idx_writer_opts_default(struct idx_writer_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->mem_budget = IDX_DEFAULT_BUDGET;
+    o->threads = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
     o->merge_factor = IDX_DEFAULT_MERGE_FACTOR;
     o->near_threshold = IDX_ND_DEFAULT_THRESHOLD;
     fmt_analyzer_cfg_default(&o->analyzer);
@@ -256,6 +257,16 @@ static int same_analyzer(const struct fmt_analyzer_cfg *a, const struct fmt_anal
     return !strcmp(a->language, b->language) && a->fold_diacritics == b->fold_diacritics;
 }
 
+/* A fresh segment builder with the writer's analyzer and thread count. */
+static int new_builder(struct idx_writer *w, struct fmt_err *err)
+{
+    int rc = fmt_seg_builder_new(&w->b, w->an, err);
+
+    if (rc == FMT_OK && w->opts.threads > 1)
+        rc = fmt_seg_builder_set_threads(w->b, w->opts.threads, &w->m.analyzer, err);
+    return rc;
+}
+
 int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_writer_opts *o,
                     struct fmt_err *err)
 {
@@ -304,7 +315,7 @@ int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_w
         goto fail;
     if (!o->rebuild && (rc = load_committed(w, err)) != FMT_OK)
         goto fail;
-    if ((rc = fmt_seg_builder_new(&w->b, w->an, err)) != FMT_OK)
+    if ((rc = new_builder(w, err)) != FMT_OK)
         goto fail;
     if ((rc = idx_neardup_new(&w->nd, err)) != FMT_OK)
         goto fail;
@@ -456,7 +467,7 @@ static int flush_builder(struct idx_writer *w, struct fmt_err *err)
     idx_neardup_clear(w->nd);
     fmt_seg_builder_free(w->b);
     w->b = NULL;
-    return fmt_seg_builder_new(&w->b, w->an, err);
+    return new_builder(w, err);
 }
 
 /* The writer's segments and builder as neardup.c searches them. */
