@@ -257,6 +257,29 @@ static int same_analyzer(const struct fmt_analyzer_cfg *a, const struct fmt_anal
     return !strcmp(a->language, b->language) && a->fold_diacritics == b->fold_diacritics;
 }
 
+/* mkdir -p: the default index directory (~/.local/share/newsidx) may be the first thing
+ * created under a new home. Returns 0 or -1 with errno set. */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != 0)
+            continue;
+        path[i] = 0;
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return -1;
+        path[i] = dir[i];
+    }
+    return 0;
+}
+
 /* A fresh segment builder with the writer's analyzer and thread count. */
 static int new_builder(struct idx_writer *w, struct fmt_err *err)
 {
@@ -281,7 +304,7 @@ int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_w
     w->lock_fd = -1;
     w->opts = *o;
     fmt_manifest_init(&w->m);
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+    if (make_dirs(dir) < 0) {
         rc = fmt_errorf(err, FMT_EIO, "%s: cannot create index directory: %s", dir,
                         strerror(errno));
         goto fail;

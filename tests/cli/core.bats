@@ -164,3 +164,13 @@ articles() {
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | wc -l)" -eq 3 ]
 }
+
+@test "the default index location is created under a new home" {
+    unset NEWSIDX_INDEX
+    mkdir "$T/home"
+    HOME="$T/home" XDG_DATA_HOME= run "$BIN/newsidx" add "$ROOT/samples"
+    [ "$status" -eq 0 ]
+    [ -f "$T/home/.local/share/newsidx/MANIFEST" ]
+    HOME="$T/home" XDG_DATA_HOME= run "$BIN/newsq" --count nato
+    [ "$status" -eq 0 ]
+}
