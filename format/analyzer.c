@@ -21,8 +21,10 @@
  * and for words that contain one (folding). Nothing is allocated per token: the current
  * word, the utf8proc buffer and the stem cache live in struct fmt_analyzer.
  *
- * Stem cache: open addressing (linear probing) over CACHE_SLOTS slots keyed by the folded
- * word, with keys and stems in one byte arena. When CACHE_MAX_ENTRIES entries or the arena
+ * Stem cache: open addressing (linear probing) over cache_slots slots keyed by the folded
+ * word, with keys and stems in one byte arena. It starts small (a query stems a few
+ * bodies) and grows 4x each time it fills, up to CACHE_SLOTS; once at full size, when 3/4
+ * of the slots or the arena
  * are used up the whole cache is dropped in O(1) by bumping a generation number (a slot is
  * live only when its gen equals the cache's). The stemmer is a pure function of the word,
  * so the cache never changes results.
@@ -37,9 +39,10 @@
 #define WORD_RAW_MAX 1024 /* longest word kept, in input bytes (after dropping ',' etc.) */
 #define TERM_MAX 255      /* longest folded term kept, in bytes */
 
-#define CACHE_SLOTS 65536u /* power of two */
-#define CACHE_MAX_ENTRIES (CACHE_SLOTS / 4u * 3u)
-#define CACHE_ARENA_SIZE (1024u * 1024u)
+#define CACHE_SLOTS 65536u /* largest slot count, power of two */
+#define CACHE_ARENA_SIZE (1024u * 1024u) /* largest arena */
+#define CACHE_SLOTS_START 4096u          /* a query analyzes a few bodies: start small, */
+#define CACHE_ARENA_START (64u * 1024u)  /* grow 4x when full (indexing), up to the above */
 
 #define UCS_INITIAL 256 /* initial code point capacity of the utf8proc scratch buffer */
 
@@ -113,6 +116,8 @@ struct fmt_analyzer {
     size_t cache_used;    /* bytes of cache_arena in use */
     size_t cache_entries; /* live slots */
     uint32_t cache_gen;   /* never 0: calloc'd slots have gen 0 */
+    size_t cache_slots;   /* slots now allocated, power of two <= CACHE_SLOTS */
+    size_t cache_arena_size; /* bytes of cache_arena */
     /* the current word: ASCII already lower-cased, ' for apostrophes, no ',' or acronym
      * dots; holds up to WORD_RAW_MAX bytes */
     uint8_t raw[WORD_RAW_MAX + 8];
@@ -467,13 +472,29 @@ static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 
 static void cache_clear(struct fmt_analyzer *an)
 {
-    an->cache_gen++;
-    if (an->cache_gen == 0) { /* wrapped: old slots could look live again */
-        memset(an->cache, 0, CACHE_SLOTS * sizeof(*an->cache));
-        an->cache_gen = 1;
-    }
     an->cache_used = 0;
     an->cache_entries = 0;
+    if (an->cache_slots < CACHE_SLOTS) { /* grow 4x, dropping the contents */
+        struct stem_slot *slots = calloc(an->cache_slots * 4, sizeof(*slots));
+        uint8_t *arena = malloc(an->cache_arena_size * 4);
+        if (slots && arena) {
+            free(an->cache);
+            free(an->cache_arena);
+            an->cache = slots;
+            an->cache_arena = arena;
+            an->cache_slots *= 4;
+            an->cache_arena_size *= 4;
+            an->cache_gen = 1;
+            return;
+        }
+        free(slots); /* no memory to grow: keep the smaller cache */
+        free(arena);
+    }
+    an->cache_gen++;
+    if (an->cache_gen == 0) { /* wrapped: old slots could look live again */
+        memset(an->cache, 0, an->cache_slots * sizeof(*an->cache));
+        an->cache_gen = 1;
+    }
 }
 
 /* Replace *TERM by its stem, through the cache. The result is borrowed from the stemmer or
@@ -482,7 +503,8 @@ static int stem_word(struct fmt_analyzer *an, const uint8_t **term, size_t *tlen
 {
     const uint8_t *key = *term;
     size_t klen = *tlen, slen;
-    uint32_t h = hash_bytes(key, klen), i = h & (CACHE_SLOTS - 1);
+    size_t mask = an->cache_slots - 1;
+    uint32_t h = hash_bytes(key, klen), i = h & (uint32_t)mask;
     struct stem_slot *slot;
     const sb_symbol *stem;
 
@@ -493,7 +515,7 @@ static int stem_word(struct fmt_analyzer *an, const uint8_t **term, size_t *tlen
             *tlen = slot->slen;
             return FMT_OK;
         }
-        i = (i + 1) & (CACHE_SLOTS - 1);
+        i = (i + 1) & (uint32_t)mask;
     }
     stem = sb_stemmer_stem(an->stemmer, key, (int)klen);
     if (!stem)
@@ -501,12 +523,12 @@ static int stem_word(struct fmt_analyzer *an, const uint8_t **term, size_t *tlen
     slen = (size_t)sb_stemmer_length(an->stemmer);
     *term = stem;
     *tlen = slen;
-    if (slen > UINT16_MAX || klen + slen > CACHE_ARENA_SIZE)
+    if (slen > UINT16_MAX || klen + slen > CACHE_ARENA_START)
         return FMT_OK;
-    if (an->cache_entries >= CACHE_MAX_ENTRIES ||
-        an->cache_used + klen + slen > CACHE_ARENA_SIZE) {
+    if (an->cache_entries >= an->cache_slots / 4 * 3 ||
+        an->cache_used + klen + slen > an->cache_arena_size) {
         cache_clear(an);
-        slot = &an->cache[h & (CACHE_SLOTS - 1)];
+        slot = &an->cache[h & (an->cache_slots - 1)];
     }
     slot->hash = h;
     slot->gen = an->cache_gen;
@@ -627,8 +649,10 @@ static int open_stemmer(struct fmt_analyzer *an, struct fmt_err *err)
         return fmt_errorf(err, FMT_EINVAL, "unknown analyzer language \"%s\"",
                           an->cfg.language);
     }
-    an->cache = calloc(CACHE_SLOTS, sizeof(*an->cache));
-    an->cache_arena = malloc(CACHE_ARENA_SIZE);
+    an->cache_slots = CACHE_SLOTS_START;
+    an->cache_arena_size = CACHE_ARENA_START;
+    an->cache = calloc(an->cache_slots, sizeof(*an->cache));
+    an->cache_arena = malloc(an->cache_arena_size);
     if (!an->cache || !an->cache_arena)
         return fmt_errorf(err, FMT_ENOMEM, "out of memory for the stem cache");
     an->cache_gen = 1;

@@ -9,7 +9,8 @@
 #define FMT_SEG_VERSION 3 /* 2: one-block lists have no skip entry; 3: Rice positions */
 #define FMT_SEG_HEADER 16        /* u64 magic, u32 version, u32 zero */
 #define FMT_SEG_DICT_BLOCK 32    /* terms per front-coded dictionary block */
-#define FMT_SEG_DOC_BLOCK 32768  /* raw bytes per doc-store block (about) */
+#define FMT_SEG_DOC_BLOCK 8192   /* raw bytes per doc-store block (about): small, because a
+                                    query hit inflates its whole block */
 
 enum seg_section {
     SEC_POSTINGS,

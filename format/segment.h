@@ -175,6 +175,7 @@ struct fmt_postings {
     uint64_t pos_scan_off;          /* bit offset in the loaded block's position codes */
     struct fmt_block_bound bound;   /* bound of the block the skip cursor is on */
     int loaded;                     /* 1 when docs[] etc. hold the skip cursor's block */
+    int done;                       /* 1 once the cursor has moved past the last posting */
     int single;                     /* one block, no skip entry: its bound is computed
                                      * from the decoded block */
     uint32_t prev_last;             /* last doc of the block before the skip cursor's */

@@ -518,6 +518,8 @@ int fmt_postings_next(struct fmt_postings *p, struct fmt_err *err)
 {
     int rc;
 
+    if (p->done)
+        return FMT_OK;
     if (p->loaded && p->i + 1 < p->n) {
         p->doc = p->docs[++p->i];
         return FMT_OK;
@@ -527,6 +529,7 @@ int fmt_postings_next(struct fmt_postings *p, struct fmt_err *err)
     } else {
         if (p->block >= p->nblocks) {
             p->doc = FMT_DOC_END;
+            p->done = 1;
             p->loaded = 0;
             return FMT_OK;
         }
@@ -545,11 +548,12 @@ int fmt_postings_advance(struct fmt_postings *p, uint32_t target, struct fmt_err
 
     if (p->loaded && p->doc >= target && p->doc != FMT_DOC_END)
         return FMT_OK;
-    if (p->block > 0 && p->doc == FMT_DOC_END && p->block >= p->nblocks && !p->loaded)
+    if (p->done)
         return FMT_OK;
     while (p->block == 0 || p->bound.last_doc < target) {
         if (p->block >= p->nblocks) {
             p->doc = FMT_DOC_END;
+            p->done = 1;
             p->loaded = 0;
             return FMT_OK;
         }

@@ -444,9 +444,13 @@ static int print_hit(struct session *s, const struct q_hit *h, size_t rank, stru
         return fmt_errorf(err, FMT_ECORRUPT, "hit %llu is outside the index",
                           (unsigned long long)h->doc);
     memset(ht, 0, sizeof(*ht));
-    rc = q_plan_explain(s->plan, h->doc, on_term, ht, &score, err);
-    if (rc != FMT_OK)
-        return rc == FMT_ENOTFOUND ? fmt_errorf(err, FMT_ECORRUPT, "hit vanished") : rc;
+    /* the per-term breakdown is needed only for --explain and JSON's "matches"; it
+     * re-binds the segment's iterators, so text, ids and tsv output skip it */
+    if (s->o->explain || s->o->format == Q_OUT_JSON) {
+        rc = q_plan_explain(s->plan, h->doc, on_term, ht, &score, err);
+        if (rc != FMT_OK)
+            return rc == FMT_ENOTFOUND ? fmt_errorf(err, FMT_ECORRUPT, "hit vanished") : rc;
+    }
     rc = fmt_seg_doc(fmt_snapshot_seg(s->snap, seg), doc, scratch, &a, err);
     if (rc != FMT_OK)
         return rc;

@@ -407,10 +407,48 @@ static void test_segment_detects_flipped_and_truncated_bytes(void **state)
     assert_int_equal(fmt_seg_open(&seg, fx->path, &err), FMT_ECORRUPT);
 }
 
+/* A short list (one block, no skip entry) moved by shallow_advance before any advance
+ * still finds its docs, and a cursor past the end stays there. */
+static void test_segment_shallow_advance_then_advance_on_a_short_list(void **state)
+{
+    struct fixture *fx = *state;
+    struct fmt_seg_builder *b;
+    struct fmt_seg *seg;
+    struct fmt_term_info ti;
+    struct fmt_postings p;
+    struct fmt_block_bound bb;
+    struct fmt_err err;
+
+    assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+    add(b, "a", "x", "walrus", "", 1);
+    add(b, "b", "x", "other", "", 2);
+    add(b, "c", "x", "walrus walrus", "", 3);
+    assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
+    fmt_seg_builder_free(b);
+    assert_int_equal(fmt_seg_open(&seg, fx->path, &err), FMT_OK);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "walrus", 6, &ti, &err), FMT_OK);
+    assert_int_equal(fmt_postings_open(&p, seg, &ti, &err), FMT_OK);
+    assert_int_equal(fmt_postings_shallow_advance(&p, 1, &bb, &err), FMT_OK);
+    assert_int_equal(bb.last_doc, 2);
+    assert_int_equal(fmt_postings_advance(&p, 1, &err), FMT_OK);
+    assert_int_equal(p.doc, 2);
+    assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_BODY), 2);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, FMT_DOC_END);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, FMT_DOC_END);
+    assert_int_equal(fmt_postings_advance(&p, 0, &err), FMT_OK);
+    assert_int_equal(p.doc, FMT_DOC_END);
+    fmt_postings_release(&p);
+    fmt_seg_close(seg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_segment_roundtrips_small_docs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_shallow_advance_then_advance_on_a_short_list,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_many_docs_cross_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_sizes_count_postings_and_positions, setup,
                                         teardown),
