@@ -238,30 +238,44 @@ walk_ref5() {
     [ "$points" -ge 15 ]
 }
 
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
 @test "real kill -9 at random moments of add and rebuild" {
     gen0=$(generation "$W/ref0")
+    # how long each command runs uninterrupted, to kill it somewhere inside that time
+    cp -r "$W/ref0" "$IX"
+    t=$(ms)
+    "$CRASH_BIN/newsidx" add --commit-every $B "$W/rest.jsonl"
+    add_ms=$(($(ms) - t))
+    t=$(ms)
+    "$CRASH_BIN/newsidx" rebuild --mem-budget 1 "$W/all.jsonl"
+    rebuild_ms=$(($(ms) - t))
     kills=0
     for i in $(seq 1 8); do
         rm -rf "$IX"
         if [ "$i" -le 6 ]; then
             cp -r "$W/ref0" "$IX"
             "$CRASH_BIN/newsidx" add --commit-every $B "$W/rest.jsonl" 3>&- &
+            at=$((RANDOM % add_ms))
         else
             cp -r "$W/ref5" "$IX"
             "$CRASH_BIN/newsidx" rebuild --mem-budget 1 "$W/all.jsonl" 3>&- &
+            at=$((RANDOM % rebuild_ms))
         fi
         pid=$!
-        sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
-        kill -9 "$pid" 2> /dev/null && kills=$((kills + 1))
-        wait "$pid" || true
+        sleep "$((at / 1000)).$(printf '%03d' $((at % 1000)))"
+        kill -9 "$pid" 2> /dev/null || true
+        st=0
+        wait "$pid" || st=$?
+        [ "$st" -eq 137 ] && kills=$((kills + 1))
         k=$(($(generation) - gen0))
         [ "$k" -gt $NB ] && k=$NB
         if [ "$i" -gt 6 ]; then
             [ "$(generation)" -eq "$(generation "$W/ref5")" ] && k=5 || k=$NB
         fi
-        is_ref "$k" || { echo "after kill $i"; false; }
+        is_ref "$k" || { echo "after kill $i at $at ms"; false; }
     done
-    echo "# $kills of 8 writers killed while running" >&3
+    echo "# 8 writers killed at random times, $kills while running (add ${add_ms} ms, rebuild ${rebuild_ms} ms)" >&3
     [ "$kills" -ge 4 ]
 }
 
