@@ -308,6 +308,19 @@ static long term_find_h(struct fmt_seg_builder *b, const uint8_t *key, size_t le
     return (long)b->nterms - 1;
 }
 
+/* Second stage of a batched lookup, once the table slot of hash H has been prefetched:
+ * prefetch the term entry it most likely points at (its key head and its buffers). */
+static inline void prefetch_entry(const struct fmt_seg_builder *b, uint32_t h)
+{
+    uint64_t v = b->table[h & (b->table_cap - 1)];
+
+    if (v && (uint32_t)(v >> 32) == h) {
+        const struct term_entry *e = &b->terms[(uint32_t)v - 1];
+        __builtin_prefetch(e);
+        __builtin_prefetch(&e->pos);
+    }
+}
+
 static long term_find(struct fmt_seg_builder *b, const uint8_t *key, size_t len, int insert)
 {
     return term_find_h(b, key, len, hash_bytes(key, len), insert);
@@ -334,6 +347,28 @@ static inline int tracked_varint(struct fmt_seg_builder *b, struct fmt_buf *buf,
     return FMT_OK;
 }
 
+/* Start term I (entry E) in the current doc unless it is in it already: list it in
+ * touched for finish_doc and zero its counts. */
+static inline int term_touch(struct fmt_seg_builder *b, long i, struct term_entry *e)
+{
+    if (e->cur_doc == b->cur_doc)
+        return FMT_OK;
+    if (b->ntouched == b->touched_cap) {
+        size_t cap = b->touched_cap ? b->touched_cap * 2 : 256;
+        uint32_t *t = realloc(b->touched, cap * sizeof(*t));
+        if (!t)
+            return FMT_ENOMEM;
+        b->bytes += (cap - b->touched_cap) * sizeof(*t);
+        b->touched = t;
+        b->touched_cap = cap;
+    }
+    b->touched[b->ntouched++] = (uint32_t)i;
+    e->cur_doc = b->cur_doc;
+    e->cur_tf[0] = e->cur_tf[1] = 0;
+    e->cur_field = -1;
+    return FMT_OK;
+}
+
 /* Record one occurrence of KEY in the current doc, in FIELD at POS (positions only for
  * namespaces that keep them). */
 static int add_occurrence_h(struct fmt_seg_builder *b, const uint8_t *key, size_t len,
@@ -345,21 +380,8 @@ static int add_occurrence_h(struct fmt_seg_builder *b, const uint8_t *key, size_
     if (i < 0)
         return FMT_ENOMEM;
     e = &b->terms[i];
-    if (e->cur_doc != b->cur_doc) {
-        if (b->ntouched == b->touched_cap) {
-            size_t cap = b->touched_cap ? b->touched_cap * 2 : 256;
-            uint32_t *t = realloc(b->touched, cap * sizeof(*t));
-            if (!t)
-                return FMT_ENOMEM;
-            b->bytes += (cap - b->touched_cap) * sizeof(*t);
-            b->touched = t;
-            b->touched_cap = cap;
-        }
-        b->touched[b->ntouched++] = (uint32_t)i;
-        e->cur_doc = b->cur_doc;
-        e->cur_tf[0] = e->cur_tf[1] = 0;
-        e->cur_field = -1;
-    }
+    if (term_touch(b, i, e) != FMT_OK)
+        return FMT_ENOMEM;
     e->cur_tf[field]++;
     if (!fmt_ns_has_positions(key[0]))
         return FMT_OK;
@@ -653,18 +675,28 @@ int fmt_seg_builder_add_keys(struct fmt_seg_builder *b, uint32_t doc, uint8_t ns
                              const uint8_t *keys, size_t key_len, const uint32_t *tfs,
                              size_t nkeys, struct fmt_err *err)
 {
-    uint8_t key[FMT_MAX_TERM + 1];
+    uint8_t key[BATCH][FMT_MAX_TERM + 1];
+    uint32_t hash[BATCH];
 
     if (b->ndocs == 0 || doc != b->ndocs - 1 || key_len == 0 || key_len > FMT_MAX_TERM ||
         fmt_ns_fields(ns) != 1 || fmt_ns_has_positions(ns) || ns == FMT_NS_ID ||
         ns == FMT_NS_HASH)
         return fmt_errorf(err, FMT_EINVAL, "segment builder: bad keys for doc %u", doc);
-    key[0] = ns;
     for (size_t k = 0; k < nkeys; k++) {
         long i;
         struct term_entry *e;
-        memcpy(key + 1, keys + k * key_len, key_len);
-        i = term_find(b, key, key_len + 1, 1);
+        if (k % BATCH == 0) {
+            /* hash the next BATCH keys and prefetch their table slots first (as batch_add) */
+            for (size_t m = 0; m < BATCH && k + m < nkeys; m++) {
+                key[m][0] = ns;
+                memcpy(key[m] + 1, keys + (k + m) * key_len, key_len);
+                hash[m] = hash_bytes(key[m], key_len + 1);
+                __builtin_prefetch(&b->table[hash[m] & (b->table_cap - 1)]);
+            }
+            for (size_t m = 0; m < BATCH && k + m < nkeys; m++)
+                prefetch_entry(b, hash[m]);
+        }
+        i = term_find_h(b, key[k % BATCH], key_len + 1, hash[k % BATCH], 1);
         if (i < 0)
             return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
         e = &b->terms[i];
@@ -1075,7 +1107,14 @@ out_free:
  * zlib-compressing full doc-store blocks. The calling thread keeps everything that the
  * writer may look at between adds (the id, hash and source keywords, so that
  * fmt_seg_builder_find stays exact; the columns; the raw doc-store bytes) and inserts the
- * helper's tokens into the term table when it collects a finished job.
+ * helper's terms into the term table when it collects a finished job.
+ *
+ * The helper folds each doc's tokens per distinct key (namespace byte + term) before it
+ * hands them over, so the calling thread looks each key up once per doc, not once per
+ * occurrence: per key the job carries its hash_bytes hash, its tf in title and body, and
+ * its position deltas already encoded as the varints add_occurrence_h would append (title
+ * positions then body positions, each field's first delta from 0). The calling thread
+ * only finds the term, adds the tfs and appends the bytes.
  *
  * Jobs go through a ring of PIPE_JOBS slots in submission order; the helper runs them in
  * that order and the builder collects them in that order, so every term's postings are
@@ -1093,10 +1132,49 @@ struct job {
     int kind;
     uint32_t doc;        /* ANALYZE: the doc; COMPRESS: the block's first doc */
     struct fmt_buf in;   /* ANALYZE: title, body, url, each NUL-terminated; COMPRESS: raw */
-    struct fmt_buf out;  /* ANALYZE: tokens (u8 ns, u8 field, u32 pos, u8 len, bytes);
-                          * COMPRESS: the zlib stream */
+    struct fmt_buf out;  /* ANALYZE: per distinct key, a struct agg_rec, the key bytes and
+                          * pos_len bytes of position varints; COMPRESS: the zlib stream */
     uint32_t len[2];     /* ANALYZE: tokens in title and body */
     int rc;
+};
+
+/* Head of one distinct key in an ANALYZE job's out (copied with memcpy: not aligned). */
+struct agg_rec {
+    uint32_t hash;    /* hash_bytes of the key */
+    uint32_t tf[2];   /* occurrences in title (or the only field) and body */
+    uint32_t pos_len; /* bytes of position varints after the key; 0 without positions */
+    uint32_t key_len; /* namespace byte + term */
+};
+
+/* A distinct key of the doc being analyzed (helper thread). */
+struct agg_key {
+    uint32_t hash;
+    uint32_t key_off;   /* in agg.kbytes */
+    uint32_t key_len;
+    uint32_t slot;      /* its slot in agg.slots */
+    uint32_t tf[2];
+    uint32_t last_pos;  /* previous position in cur_field, for deltas */
+    int cur_field;      /* field of the last position, -1 before the first */
+    uint32_t first, last; /* its chain of deltas in agg.occ, AGG_END when none */
+};
+
+#define AGG_END UINT32_MAX
+
+struct agg_occ {
+    uint32_t delta;     /* position minus the previous one of the same field (first: 0) */
+    uint32_t next;      /* next delta of the same key, AGG_END at the last */
+};
+
+/* The helper's per-doc key table, reused from job to job (only the slots the last doc
+ * used are cleared). */
+struct agg {
+    uint32_t *slots;    /* key index + 1, 0 = empty; nslots a power of two, load <= 1/2 */
+    size_t nslots;
+    struct agg_key *keys;
+    size_t nkeys, keys_cap;
+    struct agg_occ *occ;
+    size_t nocc, occ_cap;
+    struct fmt_buf kbytes; /* the keys back to back */
 };
 
 struct pipe {
@@ -1106,34 +1184,182 @@ struct pipe {
     struct fmt_analyzer *an; /* the helper's own */
     uint64_t submitted, done, collected;
     int quit;
+    size_t helper_bytes;     /* under mu: out caps of all jobs + agg's arrays, as of the
+                              * last finished job (the helper owns those buffers) */
+    size_t out_caps;         /* helper only: out caps of all jobs */
+    struct agg agg;          /* helper only */
     struct job jobs[PIPE_JOBS];
 };
 
+static size_t agg_bytes(const struct agg *a)
+{
+    return a->nslots * sizeof(*a->slots) + a->keys_cap * sizeof(*a->keys) +
+           a->occ_cap * sizeof(*a->occ) + a->kbytes.cap;
+}
+
+static void agg_release(struct agg *a)
+{
+    free(a->slots);
+    free(a->keys);
+    free(a->occ);
+    fmt_buf_release(&a->kbytes);
+}
+
+/* Forget the previous doc's keys. */
+static void agg_reset(struct agg *a)
+{
+    for (size_t i = 0; i < a->nkeys; i++)
+        a->slots[a->keys[i].slot] = 0;
+    a->nkeys = 0;
+    a->nocc = 0;
+    a->kbytes.len = 0;
+}
+
+/* Double the slots (or allocate the first ones) and put the keys back. */
+static int agg_grow(struct agg *a)
+{
+    size_t cap = a->nslots ? a->nslots * 2 : 1024, mask = cap - 1;
+    uint32_t *t = calloc(cap, sizeof(*t));
+
+    if (!t)
+        return FMT_ENOMEM;
+    for (size_t i = 0; i < a->nkeys; i++) {
+        size_t s = a->keys[i].hash & mask;
+        while (t[s])
+            s = (s + 1) & mask;
+        t[s] = (uint32_t)i + 1;
+        a->keys[i].slot = (uint32_t)s;
+    }
+    free(a->slots);
+    a->slots = t;
+    a->nslots = cap;
+    return FMT_OK;
+}
+
+/* The doc's entry for KEY (LEN bytes), added if new; NULL when out of memory. */
+static struct agg_key *agg_find(struct agg *a, const uint8_t *key, size_t len)
+{
+    uint32_t h = hash_bytes(key, len), v;
+    size_t mask, s;
+    struct agg_key *k;
+
+    if ((a->nkeys + 1) * 2 > a->nslots && agg_grow(a) != FMT_OK)
+        return NULL;
+    mask = a->nslots - 1;
+    s = h & mask;
+    while ((v = a->slots[s]) != 0) {
+        k = &a->keys[v - 1];
+        if (k->hash == h && k->key_len == len && !memcmp(a->kbytes.p + k->key_off, key, len))
+            return k;
+        s = (s + 1) & mask;
+    }
+    if (a->nkeys == a->keys_cap) {
+        size_t cap = a->keys_cap ? a->keys_cap * 2 : 512;
+        struct agg_key *t = realloc(a->keys, cap * sizeof(*t));
+        if (!t)
+            return NULL;
+        a->keys = t;
+        a->keys_cap = cap;
+    }
+    if (a->kbytes.len + len > UINT32_MAX || fmt_buf_append(&a->kbytes, key, len) != FMT_OK)
+        return NULL;
+    k = &a->keys[a->nkeys++];
+    k->hash = h;
+    k->key_off = (uint32_t)(a->kbytes.len - len);
+    k->key_len = (uint32_t)len;
+    k->slot = (uint32_t)s;
+    k->tf[0] = k->tf[1] = 0;
+    k->last_pos = 0;
+    k->cur_field = -1;
+    k->first = k->last = AGG_END;
+    a->slots[s] = (uint32_t)a->nkeys;
+    return k;
+}
+
 struct tok_ctx {
-    struct job *j;
+    struct agg *a;
     uint8_t ns, field;
     uint32_t n;
 };
 
+/* Count one token of the doc under its key, as add_occurrence_h would. */
 static int on_piped_token(void *ctx, const struct fmt_token *tok)
 {
     struct tok_ctx *c = ctx;
-    uint8_t head[7];
+    struct agg *a = c->a;
+    uint8_t key[FMT_MAX_TERM + 1];
+    struct agg_key *k;
+    struct agg_occ *o;
 
     c->n++;
     if (tok->len > FMT_MAX_TERM)
-        return FMT_OK;
-    head[0] = c->ns;
-    head[1] = c->field;
-    fmt_put_u32le(head + 2, tok->pos);
-    head[6] = (uint8_t)tok->len;
-    if (fmt_buf_append(&c->j->out, head, sizeof(head)) != FMT_OK ||
-        fmt_buf_append(&c->j->out, tok->term, tok->len) != FMT_OK)
+        return FMT_OK; /* as on_token */
+    key[0] = c->ns;
+    memcpy(key + 1, tok->term, tok->len);
+    if (!(k = agg_find(a, key, tok->len + 1)))
         return FMT_ENOMEM;
+    k->tf[c->field]++;
+    if (!fmt_ns_has_positions(c->ns))
+        return FMT_OK;
+    if (k->cur_field != (int)c->field) {
+        k->cur_field = (int)c->field;
+        k->last_pos = 0;
+    }
+    if (a->nocc == a->occ_cap) {
+        size_t cap = a->occ_cap ? a->occ_cap * 2 : 4096;
+        struct agg_occ *t = a->occ_cap > UINT32_MAX / 4 ? NULL : realloc(a->occ, cap * sizeof(*t));
+        if (!t)
+            return FMT_ENOMEM;
+        a->occ = t;
+        a->occ_cap = cap;
+    }
+    o = &a->occ[a->nocc];
+    o->delta = tok->pos - k->last_pos;
+    o->next = AGG_END;
+    if (k->last == AGG_END)
+        k->first = (uint32_t)a->nocc;
+    else
+        a->occ[k->last].next = (uint32_t)a->nocc;
+    k->last = (uint32_t)a->nocc++;
+    k->last_pos = tok->pos;
     return FMT_OK;
 }
 
-static void run_job(struct fmt_analyzer *an, struct job *j)
+/* Write the doc's keys into OUT in the order first seen (struct job's out). */
+static int agg_emit(const struct agg *a, struct fmt_buf *out)
+{
+    uint8_t *w;
+
+    if (fmt_buf_reserve(out, a->nkeys * sizeof(struct agg_rec) + a->kbytes.len +
+                                 a->nocc * 5) != FMT_OK)
+        return FMT_ENOMEM;
+    w = out->p + out->len;
+    for (size_t i = 0; i < a->nkeys; i++) {
+        const struct agg_key *k = &a->keys[i];
+        struct agg_rec r;
+        uint8_t *pos;
+        r.hash = k->hash;
+        r.tf[0] = k->tf[0];
+        r.tf[1] = k->tf[1];
+        r.key_len = k->key_len;
+        memcpy(w + sizeof(r), a->kbytes.p + k->key_off, k->key_len);
+        pos = w + sizeof(r) + k->key_len;
+        r.pos_len = 0;
+        for (uint32_t o = k->first; o != AGG_END; o = a->occ[o].next) {
+            uint32_t d = a->occ[o].delta;
+            if (d < 0x80)
+                pos[r.pos_len++] = (uint8_t)d;
+            else
+                r.pos_len += (uint32_t)fmt_varint_encode(pos + r.pos_len, d);
+        }
+        memcpy(w, &r, sizeof(r));
+        w = pos + r.pos_len;
+    }
+    out->len = (size_t)(w - out->p);
+    return FMT_OK;
+}
+
+static void run_job(struct pipe *p, struct job *j)
 {
     j->out.len = 0;
     j->rc = FMT_OK;
@@ -1149,14 +1375,17 @@ static void run_job(struct fmt_analyzer *an, struct job *j)
     {
         const char *text = (const char *)j->in.p;
         static const uint8_t ns[3] = {FMT_NS_TEXT, FMT_NS_TEXT, FMT_NS_URL};
+        agg_reset(&p->agg);
         for (unsigned f = 0; f < 3 && j->rc == FMT_OK; f++) {
-            struct tok_ctx c = {j, ns[f], (uint8_t)(f == 1), 0};
+            struct tok_ctx c = {&p->agg, ns[f], (uint8_t)(f == 1), 0};
             size_t len = strlen(text);
-            j->rc = fmt_analyze(an, text, len, on_piped_token, &c);
+            j->rc = fmt_analyze(p->an, text, len, on_piped_token, &c);
             if (f < 2)
                 j->len[f] = c.n;
             text += len + 1;
         }
+        if (j->rc == FMT_OK)
+            j->rc = agg_emit(&p->agg, &j->out);
     }
 }
 
@@ -1171,13 +1400,83 @@ static void *pipe_main(void *arg)
         if (p->quit)
             break;
         pthread_mutex_unlock(&p->mu);
-        run_job(p->an, &p->jobs[p->done % PIPE_JOBS]);
+        {
+            struct job *j = &p->jobs[p->done % PIPE_JOBS];
+            size_t cap = j->out.cap;
+            run_job(p, j);
+            p->out_caps += j->out.cap - cap;
+        }
         pthread_mutex_lock(&p->mu);
+        p->helper_bytes = p->out_caps + agg_bytes(&p->agg);
         p->done++;
         pthread_cond_signal(&p->done_cv);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+/* One key of a job's out, parsed. */
+struct agg_in {
+    struct agg_rec r;
+    const uint8_t *key, *pos;
+    long term;  /* its index in the term table, once found */
+};
+
+/* Add one doc's keys to the term table: per key what add_occurrence_h does for each of its
+ * occurrences. The doc's text and url keys come only from here and each once (other
+ * namespaces' keys are added by the calling thread), so every term is new to the doc and
+ * its position bytes, whose deltas start from 0 in each field, are appended as they are. */
+static int collect_keys(struct fmt_seg_builder *b, const uint8_t *q, const uint8_t *end)
+{
+    struct agg_in in[BATCH];
+
+    while (q < end) {
+        size_t mask = b->table_cap - 1;
+        unsigned n = 0;
+        /* a batch of keys: prefetch their table slots, then (once those have had time
+         * to arrive) the term entries that the slots point at, then look them up */
+        for (; n < BATCH && q < end; n++) {
+            memcpy(&in[n].r, q, sizeof(in[n].r));
+            in[n].key = q + sizeof(in[n].r);
+            in[n].pos = in[n].key + in[n].r.key_len;
+            q = in[n].pos + in[n].r.pos_len;
+            __builtin_prefetch(&b->table[in[n].r.hash & mask]);
+        }
+        for (unsigned i = 0; i < n; i++)
+            prefetch_entry(b, in[i].r.hash);
+        for (unsigned i = 0; i < n; i++) {
+            struct agg_in *k = &in[i];
+            long t = term_find_h(b, k->key, k->r.key_len, k->r.hash, 1);
+            struct term_entry *e;
+            if (t < 0)
+                return FMT_ENOMEM;
+            e = &b->terms[t];
+            if (term_touch(b, t, e) != FMT_OK)
+                return FMT_ENOMEM;
+            e->cur_tf[0] += k->r.tf[0];
+            e->cur_tf[1] += k->r.tf[1];
+            k->term = t;
+            if (k->r.pos_len && e->pos.p)
+                __builtin_prefetch(e->pos.p + e->pos.len, 1);
+        }
+        /* the position bytes, once the buffers' tails have been prefetched */
+        for (unsigned i = 0; i < n; i++) {
+            const struct agg_in *k = &in[i];
+            if (k->r.pos_len) {
+                struct fmt_buf *pb = &b->terms[k->term].pos;
+                if (pb->cap - pb->len >= k->r.pos_len) {
+                    memcpy(pb->p + pb->len, k->pos, k->r.pos_len);
+                    pb->len += k->r.pos_len;
+                } else {
+                    size_t cap = pb->cap;
+                    if (fmt_buf_append(pb, k->pos, k->r.pos_len) != FMT_OK)
+                        return FMT_ENOMEM;
+                    b->bytes += pb->cap - cap;
+                }
+            }
+        }
+    }
+    return FMT_OK;
 }
 
 /* Fold a finished job into the builder (calling thread). */
@@ -1197,16 +1496,9 @@ static int collect_job(struct fmt_seg_builder *b, struct job *j)
         return FMT_OK;
     }
     {
-        const uint8_t *q = j->out.p, *end = q + j->out.len;
         b->cur_doc = j->doc;
-        while (q < end) {
-            size_t len = q[6];
-            if (batch_add(b, q[0], q[1], (const char *)q + 7, len, fmt_get_u32le(q + 2)) !=
-                FMT_OK)
-                return FMT_ENOMEM;
-            q += 7 + len;
-        }
-        if (batch_flush(b) != FMT_OK || finish_doc(b) != FMT_OK)
+        if (collect_keys(b, j->out.p, j->out.p + j->out.len) != FMT_OK ||
+            finish_doc(b) != FMT_OK)
             return FMT_ENOMEM;
         fmt_put_u32le(b->title_len.p + 4 * (size_t)j->doc, j->len[0]);
         fmt_put_u32le(b->body_len.p + 4 * (size_t)j->doc, j->len[1]);
@@ -1346,7 +1638,10 @@ static size_t pipe_bytes(const struct fmt_seg_builder *b)
     if (!b->pipe)
         return 0;
     for (size_t i = 0; i < PIPE_JOBS; i++)
-        n += b->pipe->jobs[i].in.cap + b->pipe->jobs[i].out.cap;
+        n += b->pipe->jobs[i].in.cap; /* the calling thread's: the helper only reads in */
+    pthread_mutex_lock(&b->pipe->mu);
+    n += b->pipe->helper_bytes;
+    pthread_mutex_unlock(&b->pipe->mu);
     return n + sizeof(*b->pipe);
 }
 
@@ -1368,6 +1663,7 @@ static void pipe_stop(struct fmt_seg_builder *b)
         fmt_buf_release(&p->jobs[i].in);
         fmt_buf_release(&p->jobs[i].out);
     }
+    agg_release(&p->agg);
     fmt_analyzer_free(p->an);
     free(p);
     b->pipe = NULL;
