@@ -243,21 +243,13 @@ static void build_many(struct fixture *fx, const char *path, unsigned nthreads)
     fmt_seg_builder_free(b);
 }
 
-static void test_segment_two_threads_write_identical_bytes(void **state)
+/* Assert that the files at P1 and P2 hold the same bytes. */
+static void assert_same_bytes(const char *p1, const char *p2)
 {
-    struct fixture *fx = *state;
-    char path2[160];
-    FILE *f1, *f2;
-    struct fmt_seg *seg;
-    struct fmt_err err;
+    FILE *f1 = fopen(p1, "rb"), *f2 = fopen(p2, "rb");
     long n1, n2;
     int c1, c2;
 
-    snprintf(path2, sizeof(path2), "%s/seg2.nxs", fx->dir);
-    build_many(fx, fx->path, 1);
-    build_many(fx, path2, 2);
-    f1 = fopen(fx->path, "rb");
-    f2 = fopen(path2, "rb");
     assert_non_null(f1);
     assert_non_null(f2);
     fseek(f1, 0, SEEK_END);
@@ -274,6 +266,119 @@ static void test_segment_two_threads_write_identical_bytes(void **state)
     } while (c1 != EOF);
     fclose(f1);
     fclose(f2);
+}
+
+/* Append "%s " of WORD to BUF (CAP bytes, *LEN used). */
+static void put_word(char *buf, size_t cap, size_t *len, const char *word)
+{
+    *len += (size_t)snprintf(buf + *len, cap - *len, "%s ", word);
+    assert_true(*len < cap);
+}
+
+/* Docs whose terms repeat within and across title, body and url: big ones (thousands of
+ * distinct terms, position gaps over 127, a token longer than FMT_MAX_TERM) between small
+ * ones, and 20 near-dup keys per doc, one of them twice. */
+static void build_mixed(struct fixture *fx, const char *path, unsigned nthreads)
+{
+    static char body[120000];
+    char title[256], word[400], id[32];
+    struct fmt_seg_builder *b;
+    struct fmt_analyzer_cfg cfg;
+    struct fmt_err err;
+
+    fmt_analyzer_cfg_default(&cfg);
+    assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+    assert_int_equal(fmt_seg_builder_set_threads(b, nthreads, &cfg, &err), FMT_OK);
+    for (int d = 0; d < 40; d++) {
+        size_t tl = 0, bl = 0;
+        uint8_t keys[20 * 3];
+        uint32_t tfs[20], doc;
+        struct fmt_article a;
+        int big = d % 4 == 1, n = big ? 3000 + 100 * d : 3 + d;
+        put_word(title, sizeof(title), &tl, "nato");
+        put_word(title, sizeof(title), &tl, d % 2 ? "summit" : "peace");
+        put_word(title, sizeof(title), &tl, "nato");
+        for (int k = 0; k < n; k++) {
+            if (k % 50 == 0)
+                put_word(body, sizeof(body), &bl, "nato");
+            else if (k % 301 == 7)
+                put_word(body, sizeof(body), &bl, "summit");
+            snprintf(word, sizeof(word), "w%dq%d", (k * 7 + d) % (big ? 2500 : 40), k % 3);
+            put_word(body, sizeof(body), &bl, word);
+        }
+        if (big) {
+            memset(word, 'x', 300);
+            word[300] = '\0';
+            put_word(body, sizeof(body), &bl, word); /* longer than FMT_MAX_TERM */
+            put_word(body, sizeof(body), &bl, "peace");
+        }
+        snprintf(id, sizeof(id), "mixed-%d", d);
+        assert_int_equal(fmt_article_init(&a), FMT_OK);
+        fmt_article_set(&a.id, id, strlen(id));
+        fmt_article_set(&a.title, title, tl);
+        fmt_article_set(&a.body, body, bl);
+        fmt_article_set(&a.source, "Reuters", 7);
+        fmt_article_set(&a.url, "https://nato.int/nato/summit/2025/nato", 38);
+        a.timestamp = 5000 + d;
+        assert_int_equal(fmt_seg_builder_add(b, &a, 0, &doc, &err), FMT_OK);
+        assert_int_equal(doc, (uint32_t)d);
+        fmt_article_release(&a);
+        for (int k = 0; k < 20; k++) {
+            int v = k == 19 ? 0 : k; /* key 0 again: the first posting stays */
+            keys[3 * k] = (uint8_t)v;
+            keys[3 * k + 1] = (uint8_t)(k < 10 ? 0 : d);
+            keys[3 * k + 2] = 1;
+            tfs[k] = 2 + (uint32_t)v;
+        }
+        assert_int_equal(
+            fmt_seg_builder_add_keys(b, doc, FMT_NS_NEARDUP, keys, 3, tfs, 20, &err), FMT_OK);
+    }
+    assert_int_equal(fmt_seg_builder_write(b, path, &err), FMT_OK);
+    fmt_seg_builder_free(b);
+}
+
+static void test_segment_two_threads_match_one_on_repeated_terms_and_big_docs(void **state)
+{
+    struct fixture *fx = *state;
+    char path2[160];
+    struct fmt_seg *seg;
+    struct fmt_term_info ti;
+    struct fmt_err err;
+    const uint8_t key0[3] = {0, 0, 1}, key12[3] = {12, 5, 1};
+
+    snprintf(path2, sizeof(path2), "%s/seg2.nxs", fx->dir);
+    build_mixed(fx, fx->path, 1);
+    build_mixed(fx, path2, 2);
+    assert_same_bytes(fx->path, path2);
+    assert_int_equal(fmt_seg_open(&seg, path2, &err), FMT_OK);
+    assert_int_equal(fmt_seg_verify(seg, &err), FMT_OK);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "nato", 4, &ti, &err), FMT_OK);
+    assert_int_equal(ti.df, 40);
+    assert_int_equal(ti.df_title, 40);
+    assert_true(ti.pos_len > 0);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_URL, "nato", 4, &ti, &err), FMT_OK);
+    assert_int_equal(ti.df, 40);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_NEARDUP, (const char *)key0, 3, &ti, &err),
+                     FMT_OK);
+    assert_int_equal(ti.df, 40);
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_NEARDUP, (const char *)key12, 3, &ti, &err),
+                     FMT_OK);
+    assert_int_equal(ti.df, 1);
+    fmt_seg_close(seg);
+    unlink(path2);
+}
+
+static void test_segment_two_threads_write_identical_bytes(void **state)
+{
+    struct fixture *fx = *state;
+    char path2[160];
+    struct fmt_seg *seg;
+    struct fmt_err err;
+
+    snprintf(path2, sizeof(path2), "%s/seg2.nxs", fx->dir);
+    build_many(fx, fx->path, 1);
+    build_many(fx, path2, 2);
+    assert_same_bytes(fx->path, path2);
     assert_int_equal(fmt_seg_open(&seg, path2, &err), FMT_OK);
     assert_int_equal(fmt_seg_verify(seg, &err), FMT_OK);
     assert_int_equal(fmt_seg_stats(seg)->ndocs, 3000);
@@ -454,6 +559,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_segment_two_threads_write_identical_bytes, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_segment_two_threads_match_one_on_repeated_terms_and_big_docs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_detects_flipped_and_truncated_bytes, setup,
                                         teardown),
     };
