@@ -842,7 +842,7 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
                           const struct term_entry *e, uint8_t ns)
 {
     const uint8_t *p = e->post.p, *end = p + e->post.len;
-    const uint8_t *pp = e->pos.p, *pend = pp + e->pos.len;
+    const uint8_t *pp = e->pos.p, *pend = pp ? pp + e->pos.len : pp; /* NULL: no positions */
     unsigned nf = fmt_ns_fields(ns);
     uint32_t doc = UINT32_MAX, n = 0, block_prev = UINT32_MAX, last_plus1 = 0;
     uint64_t npos = 0, pos_len = 0;
@@ -946,7 +946,7 @@ static void append_section(struct seg_out *o, enum seg_section s, const struct f
 static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_t ns)
 {
     const uint8_t *p = e->post.p, *end = p + e->post.len;
-    const uint8_t *pp = e->pos.p, *pend = pp + e->pos.len;
+    const uint8_t *pp = e->pos.p, *pend = pp ? pp + e->pos.len : pp; /* NULL: no positions */
     unsigned nf = fmt_ns_fields(ns);
     uint64_t npos = 0;
     uint32_t n = 0;
