@@ -1330,6 +1330,8 @@ static int agg_emit(const struct agg *a, struct fmt_buf *out)
 {
     uint8_t *w;
 
+    if (a->nkeys == 0)
+        return FMT_OK; /* out.p may still be NULL */
     if (fmt_buf_reserve(out, a->nkeys * sizeof(struct agg_rec) + a->kbytes.len +
                                  a->nocc * 5) != FMT_OK)
         return FMT_ENOMEM;
@@ -1497,7 +1499,7 @@ static int collect_job(struct fmt_seg_builder *b, struct job *j)
     }
     {
         b->cur_doc = j->doc;
-        if (collect_keys(b, j->out.p, j->out.p + j->out.len) != FMT_OK ||
+        if ((j->out.len && collect_keys(b, j->out.p, j->out.p + j->out.len) != FMT_OK) ||
             finish_doc(b) != FMT_OK)
             return FMT_ENOMEM;
         fmt_put_u32le(b->title_len.p + 4 * (size_t)j->doc, j->len[0]);
