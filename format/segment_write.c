@@ -3,7 +3,9 @@
  * Articles are analyzed as they are added; each distinct term (namespace byte + term
  * bytes) gets an entry in an open-addressing hash table that accumulates its postings and
  * positions as varints. fmt_seg_builder_write() sorts the terms and writes the file below
- * in one sequential pass.
+ * in one sequential pass. The block, positions, dictionary, doc-store and footer encoders
+ * are in segenc.c, shared with the segment merger (segment_merge.c), which writes the same
+ * layout from existing segments.
  *
  * Segment file layout (all integers little-endian; varint = LEB128, see codec.h):
  *
@@ -79,14 +81,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "codec.h"
 #include "io.h"
+#include "segenc.h"
 #include "segformat.h"
 
 #define NO_DOC UINT32_MAX
-#define DOC_ZLIB_LEVEL 1 /* see the speed/size table in the commit log: level 6 was 2.7x slower */
 
 #define BATCH 16 /* occurrences looked up together (batch_add) */
 
@@ -511,25 +512,15 @@ static int pipe_compress(struct fmt_seg_builder *b);
 
 static int doc_block_close(struct fmt_seg_builder *b)
 {
-    uLongf zlen;
-    uint8_t entry[FMT_SEG_DOCIDX_ENTRY];
+    uint64_t off = b->doc_z.len;
 
     if (b->doc_raw.len == 0)
         return FMT_OK;
     if (b->pipe)
         return pipe_compress(b);
-    zlen = compressBound((uLong)b->doc_raw.len);
-    if (fmt_buf_reserve(&b->doc_z, zlen) != FMT_OK)
+    if (segenc_deflate(&b->doc_z, b->doc_raw.p, b->doc_raw.len) != FMT_OK ||
+        segenc_docidx_add(&b->doc_idx, b->doc_raw_first, (uint32_t)b->doc_raw.len, off) != FMT_OK)
         return FMT_ENOMEM;
-    if (compress2(b->doc_z.p + b->doc_z.len, &zlen, b->doc_raw.p, (uLong)b->doc_raw.len,
-                  DOC_ZLIB_LEVEL) != Z_OK)
-        return FMT_ENOMEM;
-    fmt_put_u32le(entry, b->doc_raw_first);
-    fmt_put_u32le(entry + 4, (uint32_t)b->doc_raw.len);
-    fmt_put_u64le(entry + 8, b->doc_z.len);
-    if (fmt_buf_append(&b->doc_idx, entry, sizeof(entry)) != FMT_OK)
-        return FMT_ENOMEM;
-    b->doc_z.len += zlen;
     b->doc_raw.len = 0;
     b->ndocblocks++;
     return FMT_OK;
@@ -737,11 +728,10 @@ static int cmp_sort_rec(const void *x, const void *y)
 struct seg_out {
     struct fmt_file f;
     uint64_t sec_off[SEC_COUNT], sec_len[SEC_COUNT];
-    struct fmt_buf dict, dictidx, skip, blocks, scratch;
+    struct segenc_dict dict;
+    struct fmt_buf skip, blocks;
     uint64_t post_off, pos_off;    /* running offsets of the next term */
-    struct fmt_buf prev_key;
-    uint32_t in_block;             /* terms in the current dict block */
-    uint32_t docs[FMT_BLOCK], tf[2][FMT_BLOCK];
+    struct segenc_block blk;       /* the block being encoded */
     uint64_t term_pos_len;         /* bytes of the current term's encoded positions */
     uint32_t *posv;                /* one block's position deltas, posv_cap allocated */
     size_t posv_cap;
@@ -753,8 +743,6 @@ struct seg_out {
 static int block_positions(struct seg_out *o, const uint8_t **pp, const uint8_t *end,
                            uint64_t count, unsigned *k, uint64_t *len)
 {
-    uint64_t bits;
-
     if (count > o->posv_cap) {
         size_t cap = count < 1024 ? 1024 : (size_t)count * 2;
         uint32_t *v = realloc(o->posv, cap * sizeof(*v));
@@ -769,72 +757,8 @@ static int block_positions(struct seg_out *o, const uint8_t **pp, const uint8_t 
         *pp += n ? n : 1; /* the builder wrote them: never truncated */
         o->posv[i] = (uint32_t)v;
     }
-    *k = fmt_rice_pick(o->posv, (size_t)count, &bits);
-    *len = 1 + (bits + 7) / 8;
+    *k = segenc_rice_pick(o->posv, (size_t)count, len);
     return FMT_OK;
-}
-
-static int put_packed(struct fmt_buf *out, const uint32_t *v, uint32_t n, unsigned bits)
-{
-    size_t size = fmt_bitpack_size(n, bits);
-
-    if (fmt_buf_reserve(out, size) != FMT_OK)
-        return FMT_ENOMEM;
-    memset(out->p + out->len, 0, size);
-    fmt_bitpack(out->p + out->len, v, n, bits);
-    out->len += size;
-    return FMT_OK;
-}
-
-/* Encode one block of N docs (o->docs/tf) after PREV_DOC (-1 as UINT32_MAX) whose positions
- * take POS_LEN bytes: block bytes go to o->blocks and the skip entry to o->skip. */
-static int encode_block(const struct fmt_seg_builder *b, struct seg_out *o, uint8_t ns,
-                        uint32_t n, uint32_t prev_doc, uint64_t pos_len)
-{
-    unsigned nf = fmt_ns_fields(ns), bits[3];
-    uint32_t gaps[FMT_BLOCK] = {0}, vals[2][FMT_BLOCK] = {{0}};
-    uint32_t max_tf[2] = {0, 0}, min_len[2] = {0, 0};
-    size_t start = o->blocks.len;
-    int rc = FMT_OK;
-
-    for (uint32_t i = 0; i < n; i++) {
-        gaps[i] = o->docs[i] - prev_doc - 1; /* wraps correctly for prev_doc = -1 */
-        prev_doc = o->docs[i];
-        for (unsigned f = 0; f < nf; f++) {
-            uint32_t tf = o->tf[f][i];
-            vals[f][i] = ns == FMT_NS_TEXT ? tf : tf - 1;
-            if (tf > max_tf[f])
-                max_tf[f] = tf;
-            if (ns == FMT_NS_TEXT && tf) {
-                const struct fmt_buf *lens = f ? &b->body_len : &b->title_len;
-                uint32_t l = fmt_get_u32le(lens->p + 4 * (size_t)o->docs[i]);
-                if (min_len[f] == 0 || l < min_len[f])
-                    min_len[f] = l;
-            }
-        }
-    }
-    bits[0] = fmt_bits_needed(gaps, n);
-    for (unsigned f = 0; f < nf; f++)
-        bits[1 + f] = fmt_bits_needed(vals[f], n);
-    for (unsigned k = 0; k <= nf && rc == FMT_OK; k++)
-        rc = fmt_buf_putc(&o->blocks, (uint8_t)bits[k]);
-    if (rc == FMT_OK)
-        rc = put_packed(&o->blocks, gaps, n, bits[0]);
-    for (unsigned f = 0; f < nf && rc == FMT_OK; f++)
-        rc = put_packed(&o->blocks, vals[f], n, bits[1 + f]);
-    if (rc != FMT_OK)
-        return rc;
-    /* skip entry; last_delta is written by the caller, which knows the previous block */
-    rc |= fmt_buf_put_varint(&o->skip, o->blocks.len - start);
-    if (fmt_ns_has_positions(ns))
-        rc |= fmt_buf_put_varint(&o->skip, pos_len);
-    for (unsigned f = 0; f < nf; f++)
-        rc |= fmt_buf_put_varint(&o->skip, max_tf[f]);
-    if (ns == FMT_NS_TEXT) {
-        rc |= fmt_buf_put_varint(&o->skip, min_len[0]);
-        rc |= fmt_buf_put_varint(&o->skip, min_len[1]);
-    }
-    return rc ? FMT_ENOMEM : FMT_OK;
 }
 
 /* Re-encode the varint postings of E as skip table + blocks, appended to the file. */
@@ -844,9 +768,10 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
     const uint8_t *p = e->post.p, *end = p + e->post.len;
     const uint8_t *pp = e->pos.p, *pend = pp ? pp + e->pos.len : pp; /* NULL: no positions */
     unsigned nf = fmt_ns_fields(ns);
-    uint32_t doc = UINT32_MAX, n = 0, block_prev = UINT32_MAX, last_plus1 = 0;
+    uint32_t doc = UINT32_MAX, n = 0, block_prev = UINT32_MAX;
     uint64_t npos = 0, pos_len = 0;
     uint8_t head[FMT_VARINT_MAX];
+    struct segenc_block *blk = &o->blk;
     int rc = FMT_OK;
 
     o->skip.len = 0;
@@ -858,9 +783,13 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
         for (unsigned f = 0; f < nf; f++)
             p += fmt_varint_decode(p, end, &tf[f]);
         doc = doc + 1 + (uint32_t)gap;
-        o->docs[n] = doc;
-        o->tf[0][n] = (uint32_t)tf[0];
-        o->tf[1][n] = (uint32_t)tf[1];
+        blk->docs[n] = doc;
+        blk->tf[0][n] = (uint32_t)tf[0];
+        blk->tf[1][n] = (uint32_t)tf[1];
+        if (ns == FMT_NS_TEXT) {
+            blk->len[0][n] = fmt_get_u32le(b->title_len.p + 4 * (size_t)doc);
+            blk->len[1][n] = fmt_get_u32le(b->body_len.p + 4 * (size_t)doc);
+        }
         npos += tf[0] + tf[1];
         if (++n == FMT_BLOCK || k + 1 == e->df) {
             unsigned rk;
@@ -869,12 +798,10 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
                 rc = block_positions(o, &pp, pend, npos, &rk, &pos_len);
             o->term_pos_len += pos_len;
             npos = 0;
+            blk->n = n;
             if (rc == FMT_OK)
-                rc = fmt_buf_put_varint(&o->skip, o->docs[n - 1] - last_plus1);
-            if (rc == FMT_OK)
-                rc = encode_block(b, o, ns, n, block_prev, pos_len);
-            block_prev = o->docs[n - 1];
-            last_plus1 = block_prev + 1;
+                rc = segenc_block(&o->blocks, &o->skip, ns, blk, block_prev, pos_len);
+            block_prev = blk->docs[n - 1];
             n = 0;
         }
     }
@@ -890,39 +817,6 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
         o->post_off += hl + o->skip.len + o->blocks.len;
     }
     return FMT_OK;
-}
-
-/* Append E's dictionary entry (and start a new dict block every FMT_SEG_DICT_BLOCK terms). */
-static int write_dict_entry(struct seg_out *o, const struct term_entry *e, const uint8_t *key,
-                            uint64_t post_off, uint64_t post_len)
-{
-    uint8_t ns = key[0];
-    size_t shared = 0;
-    int rc = 0;
-
-    if (o->in_block == FMT_SEG_DICT_BLOCK)
-        o->in_block = 0;
-    if (o->in_block == 0) {
-        rc |= fmt_buf_put_u32le(&o->dictidx, (uint32_t)o->dict.len);
-        rc |= fmt_buf_put_varint(&o->dict, post_off);
-        rc |= fmt_buf_put_varint(&o->dict, o->pos_off);
-    } else {
-        while (shared < e->key_len && shared < o->prev_key.len && o->prev_key.p[shared] == key[shared])
-            shared++;
-    }
-    rc |= fmt_buf_put_varint(&o->dict, shared);
-    rc |= fmt_buf_put_varint(&o->dict, e->key_len - shared);
-    rc |= fmt_buf_append(&o->dict, key + shared, e->key_len - shared);
-    rc |= fmt_buf_put_varint(&o->dict, e->df);
-    if (ns == FMT_NS_TEXT)
-        rc |= fmt_buf_put_varint(&o->dict, e->df_title);
-    rc |= fmt_buf_put_varint(&o->dict, post_len);
-    if (fmt_ns_has_positions(ns))
-        rc |= fmt_buf_put_varint(&o->dict, o->term_pos_len);
-    o->prev_key.len = 0;
-    rc |= fmt_buf_append(&o->prev_key, key, e->key_len);
-    o->in_block++;
-    return rc ? FMT_ENOMEM : FMT_OK;
 }
 
 static void begin_section(struct seg_out *o, enum seg_section s)
@@ -961,16 +855,12 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
         if (++n == FMT_BLOCK || d + 1 == e->df) {
             unsigned k;
             uint64_t len;
-            uint8_t kb;
             if (block_positions(o, &pp, pend, npos, &k, &len) != FMT_OK)
                 return FMT_ENOMEM;
             o->rice.len = 0;
-            if (fmt_buf_reserve(&o->rice, (size_t)len) != FMT_OK)
+            if (segenc_rice_block(&o->rice, o->posv, (size_t)npos, k, len) != FMT_OK)
                 return FMT_ENOMEM;
-            kb = (uint8_t)k;
-            fmt_file_append(&o->f, &kb, 1);
-            fmt_file_append(&o->f, o->rice.p,
-                            fmt_rice_encode(o->rice.p, o->posv, (size_t)npos, k));
+            fmt_file_append(&o->f, o->rice.p, o->rice.len);
             n = 0;
             npos = 0;
         }
@@ -997,7 +887,8 @@ static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
         uint64_t start = o->post_off;
         rc = write_postings(b, o, e, recs[i].key[0]);
         if (rc == FMT_OK)
-            rc = write_dict_entry(o, e, recs[i].key, start, o->post_off - start);
+            rc = segenc_dict_add(&o->dict, recs[i].key, e->key_len, e->df, e->df_title, start,
+                                 o->post_off - start, o->pos_off, o->term_pos_len);
         o->pos_off += o->term_pos_len;
     }
     end_section(o, SEC_POSTINGS);
@@ -1013,36 +904,11 @@ static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
     return rc;
 }
 
-static void write_footer(const struct fmt_seg_builder *b, struct seg_out *o)
-{
-    uint8_t foot[FMT_SEG_FOOTER], *q = foot;
-    uint32_t body_crc = o->f.crc;
-
-    for (int s = 0; s < SEC_COUNT; s++, q += 16) {
-        fmt_put_u64le(q, o->sec_off[s]);
-        fmt_put_u64le(q + 8, o->sec_len[s]);
-    }
-    fmt_put_u32le(q, b->ndocs);
-    fmt_put_u32le(q + 4, (uint32_t)b->nterms);
-    fmt_put_u32le(q + 8, (uint32_t)b->nsources);
-    fmt_put_u32le(q + 12, b->ndocblocks);
-    fmt_put_u64le(q + 16, b->len_sum[0]);
-    fmt_put_u64le(q + 24, b->len_sum[1]);
-    fmt_put_u32le(q + 32, body_crc);
-    fmt_put_u32le(q + 36, FMT_SEG_VERSION);
-    fmt_put_u64le(q + 40, FMT_SEG_MAGIC);
-    fmt_put_u32le(q + 48, fmt_crc32(0, foot, (size_t)(q + 48 - foot)));
-    fmt_file_append(&o->f, foot, sizeof(foot));
-}
-
 static void seg_out_release(struct seg_out *o)
 {
-    fmt_buf_release(&o->dict);
-    fmt_buf_release(&o->dictidx);
+    segenc_dict_release(&o->dict);
     fmt_buf_release(&o->skip);
     fmt_buf_release(&o->blocks);
-    fmt_buf_release(&o->scratch);
-    fmt_buf_release(&o->prev_key);
     fmt_buf_release(&o->rice);
     free(o->posv);
 }
@@ -1050,12 +916,13 @@ static void seg_out_release(struct seg_out *o)
 int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fmt_err *err)
 {
     struct seg_out *o = calloc(1, sizeof(*o));
-    uint8_t header[FMT_SEG_HEADER] = {0};
     struct fmt_buf sources;
+    struct segenc_counts counts;
     int rc;
 
     if (!o)
         return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
+    segenc_dict_init(&o->dict);
     fmt_buf_init(&sources);
     rc = doc_block_close(b);
     if (rc == FMT_OK)
@@ -1071,17 +938,15 @@ int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fm
     rc = fmt_file_create(&o->f, path, err);
     if (rc != FMT_OK)
         goto out_free;
-    fmt_put_u64le(header, FMT_SEG_MAGIC);
-    fmt_put_u32le(header + 8, FMT_SEG_VERSION);
-    fmt_file_append(&o->f, header, sizeof(header));
+    segenc_header(&o->f);
     rc = write_terms(b, o);
     if (rc != FMT_OK) {
         fmt_file_abort(&o->f);
         rc = fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
         goto out_free;
     }
-    append_section(o, SEC_DICT, &o->dict);
-    append_section(o, SEC_DICTIDX, &o->dictidx);
+    append_section(o, SEC_DICT, &o->dict.dict);
+    append_section(o, SEC_DICTIDX, &o->dict.dictidx);
     begin_section(o, SEC_COLUMNS);
     fmt_file_append(&o->f, b->title_len.p, b->title_len.len);
     fmt_file_append(&o->f, b->body_len.p, b->body_len.len);
@@ -1091,7 +956,13 @@ int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fm
     append_section(o, SEC_SOURCES, &sources);
     append_section(o, SEC_DOCSTORE, &b->doc_z);
     append_section(o, SEC_DOCIDX, &b->doc_idx);
-    write_footer(b, o);
+    counts.ndocs = b->ndocs;
+    counts.nterms = (uint32_t)b->nterms;
+    counts.nsources = (uint32_t)b->nsources;
+    counts.ndocblocks = b->ndocblocks;
+    counts.len_sum[0] = b->len_sum[0];
+    counts.len_sum[1] = b->len_sum[1];
+    segenc_footer(&o->f, o->sec_off, o->sec_len, &counts);
     rc = fmt_file_commit(&o->f, err);
 out_free:
     fmt_buf_release(&sources);
@@ -1366,12 +1237,7 @@ static void run_job(struct pipe *p, struct job *j)
     j->out.len = 0;
     j->rc = FMT_OK;
     if (j->kind == JOB_COMPRESS) {
-        uLongf zlen = compressBound((uLong)j->in.len);
-        if (fmt_buf_reserve(&j->out, zlen) != FMT_OK ||
-            compress2(j->out.p, &zlen, j->in.p, (uLong)j->in.len, DOC_ZLIB_LEVEL) != Z_OK)
-            j->rc = FMT_ENOMEM;
-        else
-            j->out.len = zlen;
+        j->rc = segenc_deflate(&j->out, j->in.p, j->in.len);
         return;
     }
     {
@@ -1487,11 +1353,7 @@ static int collect_job(struct fmt_seg_builder *b, struct job *j)
     if (j->rc != FMT_OK)
         return j->rc;
     if (j->kind == JOB_COMPRESS) {
-        uint8_t entry[FMT_SEG_DOCIDX_ENTRY];
-        fmt_put_u32le(entry, j->doc);
-        fmt_put_u32le(entry + 4, (uint32_t)j->in.len);
-        fmt_put_u64le(entry + 8, b->doc_z.len);
-        if (fmt_buf_append(&b->doc_idx, entry, sizeof(entry)) != FMT_OK ||
+        if (segenc_docidx_add(&b->doc_idx, j->doc, (uint32_t)j->in.len, b->doc_z.len) != FMT_OK ||
             fmt_buf_append(&b->doc_z, j->out.p, j->out.len) != FMT_OK)
             return FMT_ENOMEM;
         b->ndocblocks++;
