@@ -35,8 +35,13 @@ struct idx_sketch {
  * IDX_ND_MIN_WORDS words get nshingles = 0. No allocation. */
 void idx_sketch_text(const char *text, size_t len, struct idx_sketch *out);
 /* Sketch of an article: its body (the headline is left out, so a rewritten headline does
- * not matter). */
-void idx_sketch_article(const struct fmt_article *a, struct idx_sketch *out);
+ * not matter). With CONTENT_HASH not NULL, also its idx_content_hash, in the same pass. */
+void idx_sketch_article(const struct fmt_article *a, struct idx_sketch *out,
+                        uint64_t *content_hash);
+/* Hash of the normalized title + body used to spot syndicated copies: FNV-1a over the
+ * sketch's word bytes (ASCII letters and digits case folded, non-ASCII bytes as they are;
+ * spaces and punctuation ignored), title and body separated; never 0. */
+uint64_t idx_content_hash(const struct fmt_article *a);
 /* Estimated Jaccard similarity of the two shingle sets: the fraction of equal bins.
  * 0 when either sketch is empty. */
 double idx_sketch_similarity(const struct idx_sketch *a, const struct idx_sketch *b);

@@ -117,6 +117,42 @@ static void test_sketch_of_short_text_is_empty_and_never_similar(void **state)
     assert_int_equal(s.nshingles, 0);
 }
 
+/* idx_sketch_article computes the content hash in its pass over the body; the values are
+ * those of the stored FMT_NS_HASH terms of existing indexes, so they are pinned. */
+static void test_content_hash_from_the_sketch_pass_is_the_pinned_hash(void **state)
+{
+    struct fmt_article a;
+    struct idx_sketch s1, s2;
+    uint64_t h;
+    struct fmt_buf body;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    a.title = "Caf\xc3\xa9 owners' U.S. deal";
+    a.body = "  The cafe-owners, in KYIV's (\xe2\x80\x9cold\xe2\x80\x9d) town... signed 20.04 deals!";
+    assert_true(idx_content_hash(&a) == 0x9e2e0d8af0bd76c3ull);
+    idx_sketch_article(&a, &s1, &h);
+    assert_true(h == 0x9e2e0d8af0bd76c3ull);
+    a.title = "Cafe";
+    a.body = "";
+    idx_sketch_article(&a, &s1, &h);
+    assert_true(h == 0x14c069ece04c67deull && idx_content_hash(&a) == h);
+    /* moving a word from the title to the body changes the hash */
+    a.title = "";
+    a.body = "Cafe";
+    assert_true(idx_content_hash(&a) != 0x14c069ece04c67deull);
+    /* a long body: same sketch with and without the hash, same hash both ways */
+    fmt_buf_init(&body);
+    story(&body, 5, 400);
+    a.title = "Wire copy";
+    a.body = (char *)body.p;
+    idx_sketch_article(&a, &s1, &h);
+    idx_sketch_article(&a, &s2, NULL);
+    assert_memory_equal(&s1, &s2, sizeof(s1));
+    assert_true(s1.nshingles > 0 && h == idx_content_hash(&a));
+    fmt_buf_release(&body);
+}
+
 /* The syndicated rewrite: another headline (not sketched), a dateline, a last paragraph. */
 static void rewrite(struct fmt_buf *out, const char *body, uint64_t extra_seed, size_t extra)
 {
@@ -489,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_sketch_ignores_case_and_punctuation),
         cmocka_unit_test(test_sketch_of_disjoint_texts_is_near_zero),
         cmocka_unit_test(test_sketch_of_short_text_is_empty_and_never_similar),
+        cmocka_unit_test(test_content_hash_from_the_sketch_pass_is_the_pinned_hash),
         cmocka_unit_test(test_rewrite_with_dateline_and_extra_paragraph_is_above_threshold),
         cmocka_unit_test(test_estimate_tracks_exact_jaccard_over_random_pairs),
         cmocka_unit_test(test_band_keys_collide_for_near_copies_not_for_unrelated),
