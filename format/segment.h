@@ -145,6 +145,18 @@ typedef int (*fmt_term_fn)(void *ctx, const char *term, size_t len,
 int fmt_seg_prefix(const struct fmt_seg *seg, uint8_t ns, const char *prefix, size_t len,
                    fmt_term_fn fn, void *ctx, struct fmt_err *err);
 
+/* A walk over every term of a segment in key order (for merges). */
+struct fmt_term_iter; /* defined in segment_read.c */
+/* Start before SEG's first term. *out is owned by the caller (fmt_term_iter_close) and
+ * borrows SEG. FMT_OK or FMT_ENOMEM. */
+int fmt_term_iter_open(struct fmt_term_iter **out, const struct fmt_seg *seg,
+                       struct fmt_err *err);
+/* The next term: *KEY (namespace byte + term; borrowed until the next call), *LEN bytes,
+ * and *TI. FMT_OK, FMT_ENOTFOUND after the last term, FMT_ECORRUPT. */
+int fmt_term_iter_next(struct fmt_term_iter *it, const uint8_t **key, size_t *len,
+                       struct fmt_term_info *ti, struct fmt_err *err);
+void fmt_term_iter_close(struct fmt_term_iter *it);
+
 /* Upper bounds for the docs of one 128-doc block, for block-max WAND/MaxScore:
  * a doc's BM25F contribution is at most what these would give. */
 struct fmt_block_bound {
@@ -207,6 +219,17 @@ static inline uint32_t fmt_postings_tf(const struct fmt_postings *p, enum fmt_fi
 int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const uint32_t **pos,
                            size_t *n, struct fmt_err *err);
 
+/* Block-at-a-time reading (merges): load the next whole block into p->docs/tf[0..p->n)
+ * with p->i = 0 and p->doc its first doc, or p->doc = FMT_DOC_END after the last block.
+ * Do not mix with advance/shallow_advance. FMT_OK or FMT_ECORRUPT. */
+int fmt_postings_next_block(struct fmt_postings *p, struct fmt_err *err);
+/* The position deltas of the whole loaded block as stored: per doc in block order its
+ * title positions then its body positions, each minus the previous position of the same
+ * field of that doc (the first from 0). COUNT must be the sum of the block's tfs (both
+ * fields); OUT receives COUNT values. FMT_OK or FMT_ECORRUPT. */
+int fmt_postings_block_deltas(const struct fmt_postings *p, uint32_t *out, uint64_t count,
+                              struct fmt_err *err);
+
 /* Per-doc columns (O(1), from the mapping). DOC must be < ndocs. */
 uint32_t fmt_seg_field_len(const struct fmt_seg *seg, uint32_t doc, enum fmt_field field);
 int64_t fmt_seg_timestamp(const struct fmt_seg *seg, uint32_t doc); /* or FMT_NO_TIME */
@@ -219,5 +242,12 @@ const char *fmt_seg_source_name(const struct fmt_seg *seg, uint32_t id, size_t *
  * FMT_ENOMEM. */
 int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch,
                 struct fmt_article *out, struct fmt_err *err);
+
+/* Doc-store blocks of SEG, and block BLK inflated into SCRATCH (caller-owned): the whole
+ * stored docs from *FIRST on, each 5 x (varint len, bytes) for id, title, source, url, body
+ * (segment_write.c). FMT_OK, FMT_ECORRUPT, FMT_ENOMEM. */
+uint32_t fmt_seg_doc_blocks(const struct fmt_seg *seg);
+int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *scratch,
+                      uint32_t *first, struct fmt_err *err);
 
 #endif

@@ -344,6 +344,59 @@ int fmt_seg_prefix(const struct fmt_seg *seg, uint8_t ns, const char *prefix, si
     return rc;
 }
 
+struct fmt_term_iter {
+    const struct fmt_seg *seg;
+    uint32_t blk;      /* dictionary block of c */
+    int open;          /* c is on block blk */
+    struct dict_cur c;
+};
+
+int fmt_term_iter_open(struct fmt_term_iter **out, const struct fmt_seg *seg,
+                       struct fmt_err *err)
+{
+    struct fmt_term_iter *it = calloc(1, sizeof(*it));
+
+    *out = NULL;
+    if (!it)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", seg->path);
+    it->seg = seg;
+    *out = it;
+    return FMT_OK;
+}
+
+int fmt_term_iter_next(struct fmt_term_iter *it, const uint8_t **key, size_t *len,
+                       struct fmt_term_info *ti, struct fmt_err *err)
+{
+    const struct fmt_seg *seg = it->seg;
+    int rc;
+
+    for (;;) {
+        if (!it->open) {
+            if (it->blk >= seg->ndictblocks)
+                return FMT_ENOTFOUND;
+            if ((rc = dict_block_open(seg, it->blk, &it->c, err)) != FMT_OK)
+                return rc;
+            it->open = 1;
+        }
+        rc = dict_next(seg, &it->c, err);
+        if (rc == FMT_OK)
+            break;
+        if (rc != FMT_ENOTFOUND)
+            return rc;
+        it->open = 0;
+        it->blk++;
+    }
+    *key = it->c.key;
+    *len = it->c.key_len;
+    *ti = it->c.ti;
+    return FMT_OK;
+}
+
+void fmt_term_iter_close(struct fmt_term_iter *it)
+{
+    free(it);
+}
+
 /* ---- postings --------------------------------------------------------------------- */
 
 int fmt_postings_open(struct fmt_postings *p, const struct fmt_seg *seg,
@@ -587,6 +640,53 @@ int fmt_postings_shallow_advance(struct fmt_postings *p, uint32_t target,
     return FMT_OK;
 }
 
+int fmt_postings_next_block(struct fmt_postings *p, struct fmt_err *err)
+{
+    int rc;
+
+    if (p->done)
+        return FMT_OK;
+    if (p->loaded || p->block == 0) { /* else the skip cursor is on an unloaded block */
+        if (p->block >= p->nblocks) {
+            p->doc = FMT_DOC_END;
+            p->done = 1;
+            p->loaded = 0;
+            return FMT_OK;
+        }
+        if ((rc = skip_next(p, err)) != FMT_OK)
+            return rc;
+    }
+    if (p->single)
+        p->loaded = 1; /* skip_single decoded the one block for its bound */
+    else if ((rc = load_block(p, err)) != FMT_OK)
+        return rc;
+    p->doc = p->docs[0];
+    return FMT_OK;
+}
+
+int fmt_postings_block_deltas(const struct fmt_postings *p, uint32_t *out, uint64_t count,
+                              struct fmt_err *err)
+{
+    const uint8_t *blk;
+    struct fmt_rice_reader r;
+
+    if (count == 0)
+        return FMT_OK;
+    if (!p->pos_base || !p->loaded)
+        return corrupt(p->seg, p->blocks, "positions missing", err);
+    blk = p->pos_base + p->pos_block_off;
+    if (p->pos_next_off <= p->pos_block_off || blk[0] > FMT_RICE_MAX_K)
+        return corrupt(p->seg, blk, "bad positions block", err);
+    r.p = blk + 1;
+    r.nbits = (p->pos_next_off - p->pos_block_off - 1) * 8;
+    r.k = blk[0];
+    r.bit = 0;
+    for (uint64_t i = 0; i < count; i++)
+        if (fmt_rice_next(&r, &out[i]) != 0)
+            return corrupt(p->seg, blk, "truncated positions", err);
+    return FMT_OK;
+}
+
 /* Skip COUNT codes of R; 0 or -1 when the block ends first. */
 static int rice_skip(struct fmt_rice_reader *r, uint64_t count)
 {
@@ -719,6 +819,20 @@ static int inflate_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf
         return corrupt(seg, seg->sec[SEC_DOCSTORE] + off, "bad compressed doc block", err);
     scratch->len = raw_len;
     return FMT_OK;
+}
+
+uint32_t fmt_seg_doc_blocks(const struct fmt_seg *seg)
+{
+    return seg->ndocblocks;
+}
+
+int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *scratch,
+                      uint32_t *first, struct fmt_err *err)
+{
+    if (blk >= seg->ndocblocks)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: doc-store block %u out of range", seg->path,
+                          blk);
+    return inflate_block(seg, blk, scratch, first, err);
 }
 
 int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch,

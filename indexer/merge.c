@@ -38,13 +38,18 @@
  * tier), and within it the newest run, where new small segments gather. The writer calls
  * idx_merge_pick again after every merge until it returns 0, inside the commit, so the
  * commit's single manifest rename publishes the new articles and the merges together.
+ *
+ * The copy
+ * --------
+ * A merge writes exactly one segment, whatever the size of its inputs, by a streaming
+ * k-way merge of their dictionaries, posting lists, columns and doc stores
+ * (format/segment_merge.c): no text is analyzed again and no near-dup key or content hash
+ * recomputed (they are terms of namespaces M and H and merge like any other), and memory
+ * does not grow with the inputs. So big segments do merge, and `compact` leaves one.
  */
 #include "merge.h"
 
 #include <stdlib.h>
-
-#include "neardup.h"
-#include "writer.h"
 
 unsigned idx_merge_tier(uint64_t live, unsigned factor)
 {
@@ -101,48 +106,12 @@ int idx_merge_pick(const uint64_t *live, size_t n, unsigned factor, size_t *star
     return 0;
 }
 
-static int is_deleted(const uint8_t *bits, uint32_t d)
+int idx_merge_copy(const struct fmt_seg_merge_input *in, size_t n, const char *path,
+                   uint64_t *nout, struct fmt_err *err)
 {
-    return bits && (bits[d >> 3] & (1u << (d & 7)));
-}
+    uint32_t ndocs = 0;
+    int rc = fmt_seg_merge(in, n, path, NULL, &ndocs, err);
 
-int idx_merge_copy(const struct idx_merge_input *in, size_t n, struct fmt_analyzer *an,
-                   size_t budget, idx_merge_emit_fn emit, void *ctx, uint64_t *nout,
-                   struct fmt_err *err)
-{
-    struct fmt_seg_builder *b = NULL;
-    struct fmt_buf scratch;
-    int rc = FMT_OK;
-
-    *nout = 0;
-    fmt_buf_init(&scratch);
-    for (size_t i = 0; i < n && rc == FMT_OK; i++) {
-        uint32_t ndocs = fmt_seg_stats(in[i].seg)->ndocs;
-        for (uint32_t d = 0; d < ndocs && rc == FMT_OK; d++) {
-            struct fmt_article a;
-            uint32_t doc;
-            if (is_deleted(in[i].deleted, d))
-                continue;
-            if (!b && (rc = fmt_seg_builder_new(&b, an, err)) != FMT_OK)
-                break;
-            if ((rc = fmt_seg_doc(in[i].seg, d, &scratch, &a, err)) != FMT_OK)
-                break;
-            /* with the near-duplicate band keys, recomputed from the stored body */
-            rc = idx_neardup_builder_add(b, &a, idx_content_hash(&a), NULL, &doc, err);
-            fmt_article_release(&a);
-            if (rc != FMT_OK)
-                break;
-            (*nout)++;
-            if (fmt_seg_builder_bytes(b) > budget) {
-                rc = emit(ctx, b, err);
-                fmt_seg_builder_free(b);
-                b = NULL;
-            }
-        }
-    }
-    if (rc == FMT_OK && b)
-        rc = emit(ctx, b, err);
-    fmt_seg_builder_free(b);
-    fmt_buf_release(&scratch);
+    *nout = ndocs;
     return rc;
 }

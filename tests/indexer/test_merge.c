@@ -1,6 +1,7 @@
 /* test_merge.c - the tiered merge policy (table-driven), merges at commit (1,000
  * single-article commits), compact (query results identical before and after, deleted
- * articles dropped, memory budget splits the output) and rebuild (new generation). */
+ * articles dropped, one output segment whatever the memory budget, byte-identical to a
+ * fresh build of the live articles), leftover merge temporaries, and rebuild. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "io.h"
 #include "manifest.h"
 #include "merge.h"
 #include "parse.h"
@@ -313,7 +315,7 @@ static void test_compact_keeps_query_results_identical(void **state)
     }
 }
 
-static void test_compact_splits_output_past_memory_budget(void **state)
+static void test_compact_makes_one_segment_under_a_small_memory_budget(void **state)
 {
     const char *dir = *state;
     struct result before, after;
@@ -322,13 +324,95 @@ static void test_compact_splits_output_past_memory_budget(void **state)
 
     build_messy_index(dir);
     run_query(dir, "nato brussels", &before);
-    w = open_writer(dir, 256 * 1024, 10); /* a small budget: several outputs */
+    w = open_writer(dir, 4096, 10); /* the budget bounds the builder, not merges */
     assert_int_equal(idx_writer_compact(w, &err), FMT_OK);
-    assert_true(idx_writer_nsegs(w) > 1);
-    assert_true(idx_writer_nsegs(w) < 271); /* not one per article */
+    assert_int_equal(idx_writer_nsegs(w), 1);
     idx_writer_close(w);
+    assert_int_equal(manifest_segs(dir), 1);
     run_query(dir, "nato brussels", &after);
     assert_same(&before, &after);
+}
+
+static void read_whole(const char *path, struct fmt_buf *out)
+{
+    fmt_buf_init(out);
+    assert_int_equal(fmt_io_read_file(path, out, NULL), FMT_OK);
+}
+
+/* The merged segment is the one a fresh index of the live articles, added in the same
+ * order, would write: postings, positions, columns, sources and doc store byte for byte. */
+static void test_compact_output_equals_a_fresh_build_of_the_live_articles(void **state)
+{
+    const char *dir = *state;
+    char fresh[96], merged_path[4096], fresh_path[4096];
+    struct fmt_snapshot *snap, *fsnap;
+    const struct fmt_seg *seg;
+    struct idx_writer_opts o;
+    struct idx_writer *w;
+    struct fmt_buf scratch, a, b;
+    struct fmt_err err;
+
+    build_messy_index(dir);
+    w = open_writer(dir, 0, 10);
+    assert_int_equal(idx_writer_compact(w, &err), FMT_OK);
+    idx_writer_close(w);
+    assert_int_equal(fmt_snapshot_open(&snap, dir, NULL), FMT_OK);
+    assert_int_equal(fmt_snapshot_nsegs(snap), 1);
+    seg = fmt_snapshot_seg(snap, 0);
+    snprintf(merged_path, sizeof(merged_path), "%s", fmt_seg_path(seg));
+
+    snprintf(fresh, sizeof(fresh), "%s-fresh", dir);
+    idx_writer_opts_default(&o);
+    o.threads = 1;
+    o.keep_duplicates = 1;
+    o.merge_factor = 0;
+    assert_int_equal(idx_writer_open(&w, fresh, &o, &err), FMT_OK);
+    fmt_buf_init(&scratch);
+    for (uint32_t d = 0; d < fmt_seg_stats(seg)->ndocs; d++) {
+        struct fmt_article art;
+        enum idx_add_outcome out;
+        assert_int_equal(fmt_seg_doc(seg, d, &scratch, &art, &err), FMT_OK);
+        assert_int_equal(idx_writer_add(w, &art, &out, &err), FMT_OK);
+        assert_int_equal(out, IDX_ADDED);
+        fmt_article_release(&art);
+    }
+    fmt_buf_release(&scratch);
+    assert_int_equal(idx_writer_commit(w, &err), FMT_OK);
+    idx_writer_close(w);
+    fmt_snapshot_close(snap);
+    assert_int_equal(fmt_snapshot_open(&fsnap, fresh, NULL), FMT_OK);
+    assert_int_equal(fmt_snapshot_nsegs(fsnap), 1);
+    snprintf(fresh_path, sizeof(fresh_path), "%s", fmt_seg_path(fmt_snapshot_seg(fsnap, 0)));
+    fmt_snapshot_close(fsnap);
+    read_whole(merged_path, &a);
+    read_whole(fresh_path, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.p, b.p, a.len);
+    fmt_buf_release(&a);
+    fmt_buf_release(&b);
+    rm_rf(fresh);
+}
+
+/* A merge that dies leaves temporaries and an unreferenced output; the next writer open
+ * removes them. */
+static void test_writer_open_removes_merge_temporaries(void **state)
+{
+    const char *dir = *state;
+    const char *names[] = {"seg-000900.nxs", "seg-000900.nxs.pos.tmp", "seg-000900.nxs.post.tmp"};
+    char path[512];
+    struct idx_writer *w;
+
+    build_messy_index(dir);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        assert_int_equal(fmt_io_write_file(path, "x", 1, NULL), FMT_OK);
+    }
+    w = open_writer(dir, 0, 0);
+    idx_writer_close(w);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        assert_int_equal(access(path, F_OK), -1);
+    }
 }
 
 static void test_compact_removes_merged_files(void **state)
@@ -453,7 +537,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_compact_keeps_query_results_identical, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_compact_splits_output_past_memory_budget, setup,
+        cmocka_unit_test_setup_teardown(test_compact_makes_one_segment_under_a_small_memory_budget,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_compact_output_equals_a_fresh_build_of_the_live_articles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_open_removes_merge_temporaries, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_compact_removes_merged_files, setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -1,0 +1,889 @@
+/* segment_merge.c - the segment merger: one new segment file from the live docs of several
+ * segments, without analyzing any text again (segment_merge.h; the file layout is at the
+ * top of segment_write.c).
+ *
+ * Doc numbering
+ * -------------
+ * Inputs come in index order. Deleted docs are dropped and the live ones are renumbered
+ * densely in order: input i's first live doc follows input i - 1's last. A doc's new id is
+ * base(i) + d - (deleted docs of input i before d); the count comes from a rank table
+ * (deleted docs before each 64-doc word of the bitmap) plus a popcount of at most 8 bytes.
+ *
+ * Postings: a k-way merge of the dictionaries
+ * -------------------------------------------
+ * Every input's dictionary is walked in key order (namespace byte + term) at once, the
+ * current keys of all inputs kept in a binary heap ordered by (key, input). For the
+ * smallest key, every input holding it contributes its posting list, inputs in order, so
+ * the merged list is ascending in the new ids. Lists are read a block at a time
+ * (fmt_postings_next_block); deleted docs are skipped; the surviving postings refill
+ * 128-doc output blocks. A term whose every posting is deleted gets no entry; df and
+ * df_title count what is written. Each full output block is encoded exactly as the
+ * builder encodes it (segenc.c): its skip entry carries the block's last doc, its length,
+ * its positions length, max tf per field and the shortest title and body length among its
+ * postings, read from the inputs' length columns, which the output copies.
+ *
+ * Positions need no decoding beyond the Rice codes: a doc's position deltas (title then
+ * body, each field from 0) do not depend on its neighbours, so the deltas of a live doc
+ * are copied from the input block's codes to the output block's, which is Rice-coded
+ * again with its own parameter (segenc_rice_pick), as the builder does for the same docs.
+ *
+ * The output is one sequential file. The positions section follows the postings section,
+ * so the positions written while the postings are merged go to a spill buffer; so do the
+ * current term's encoded blocks, which follow its skip table. A spill buffer stays in
+ * memory up to opts.spill_bytes and then continues in a temporary file beside the output
+ * (PATH.pos.tmp, PATH.post.tmp), written through format/io like the output (so the fault
+ * tests cover it) and copied into the output when its section or list is complete. The
+ * temporaries are unlinked before fmt_seg_merge returns, on every path; after a crash the
+ * writer's leftover cleanup removes them (seg-*.tmp, indexer/writer.c).
+ *
+ * Columns, sources and doc store
+ * ------------------------------
+ * The length, timestamp and source columns of live docs are copied column by column from
+ * the inputs' mappings. Source ids are renumbered by first use among the live docs in the
+ * new order, which is how the builder numbers them, and names equal across inputs share
+ * one id. The doc store is re-packed: the inputs' blocks are inflated one at a time, each
+ * live doc's stored bytes are appended to the output block, which is compressed and
+ * written when it passes FMT_SEG_DOC_BLOCK bytes, as the builder does. So the file is
+ * byte-identical to a builder's for the same articles, hashes and near-dup keys added in
+ * the same order (tests/format/test_segment_merge.c checks it).
+ *
+ * Memory
+ * ------
+ * Bounded by the spill limit and by block-sized buffers, not by the size of a list or a
+ * section, except for what is proportional to the output's term count or blocks: the
+ * dictionary and its sparse index are built in memory and written at the end (about 10 to
+ * 20 bytes per distinct term, the smallest section of a segment), and so is the doc-store
+ * index (16 bytes per ~8 KiB doc-store block). Also held: per input a term iterator, the
+ * rank table (4 bytes per 64 docs, only with deletions) and a source map (4 bytes per
+ * source); per term its skip table (about 10 bytes per 128 postings); per block the
+ * position deltas of one input block and one output block (the tokens of 128 docs).
+ */
+#include "segment_merge.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "io.h"
+#include "segenc.h"
+#include "segformat.h"
+
+#define MAX_KEY 4096             /* as the reader: longest dictionary key */
+#define COPY_CHUNK ((size_t)1 << 20) /* bytes read back from a spill file at a time */
+#define COL_CHUNK 65536          /* column bytes gathered before an append */
+
+/* ---- spill buffers ------------------------------------------------------------------ */
+
+/* Bytes appended in runs (a run: one term's blocks, or the whole positions section),
+ * held in memory up to LIMIT and then continued in a temporary file. */
+struct spill {
+    struct fmt_buf mem;  /* the current run while it is in memory */
+    struct fmt_file f;   /* the temporary file, f.fd >= 0 once created */
+    int rfd;             /* read descriptor of the same file, -1 before */
+    char *path;          /* owned */
+    size_t limit;
+    int in_file;         /* the current run is in the file, from run_off to f.off */
+    uint64_t run_off;
+};
+
+static int spill_init(struct spill *s, const char *path, const char *suffix, size_t limit)
+{
+    size_t len = strlen(path) + strlen(suffix) + 1;
+
+    memset(s, 0, sizeof(*s));
+    s->f.fd = -1;
+    s->rfd = -1;
+    s->limit = limit;
+    s->path = malloc(len);
+    if (!s->path)
+        return FMT_ENOMEM;
+    snprintf(s->path, len, "%s%s", path, suffix);
+    return FMT_OK;
+}
+
+static void spill_release(struct spill *s)
+{
+    fmt_file_abort(&s->f); /* closes and unlinks the temporary file, if any */
+    if (s->rfd >= 0)
+        close(s->rfd);
+    fmt_buf_release(&s->mem);
+    free(s->path);
+}
+
+static int spill_failed(struct spill *s, struct fmt_err *err)
+{
+    if (err)
+        *err = s->f.err;
+    return s->f.rc;
+}
+
+/* Move the current run from memory to the file (creating it the first time). */
+static int spill_to_file(struct spill *s, struct fmt_err *err)
+{
+    if (s->f.fd < 0) {
+        int rc = fmt_file_create(&s->f, s->path, err);
+        if (rc != FMT_OK)
+            return rc;
+        s->rfd = open(s->path, O_RDONLY | O_CLOEXEC);
+        if (s->rfd < 0)
+            return fmt_errorf(err, FMT_EIO, "%s: %s", s->path, strerror(errno));
+    }
+    s->run_off = s->f.off;
+    s->in_file = 1;
+    fmt_file_append(&s->f, s->mem.p, s->mem.len);
+    s->mem.len = 0;
+    return s->f.rc != FMT_OK ? spill_failed(s, err) : FMT_OK;
+}
+
+static int spill_append(struct spill *s, const void *p, size_t len, struct fmt_err *err)
+{
+    if (!s->in_file) {
+        int rc;
+        if (s->mem.len + len <= s->limit) {
+            if (fmt_buf_append(&s->mem, p, len) != FMT_OK)
+                return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", s->path);
+            return FMT_OK;
+        }
+        if ((rc = spill_to_file(s, err)) != FMT_OK)
+            return rc;
+    }
+    fmt_file_append(&s->f, p, len);
+    return s->f.rc != FMT_OK ? spill_failed(s, err) : FMT_OK;
+}
+
+/* Append the current run to OUT (reading back what the file layer has written, then what
+ * it still buffers), through CHUNK. */
+static int spill_copy(struct spill *s, struct fmt_file *out, struct fmt_buf *chunk,
+                      struct fmt_err *err)
+{
+    uint64_t on_disk, off;
+
+    if (!s->in_file) {
+        fmt_file_append(out, s->mem.p, s->mem.len);
+        return FMT_OK;
+    }
+    on_disk = s->f.off - s->f.buf.len;
+    chunk->len = 0;
+    if (on_disk > s->run_off && fmt_buf_reserve(chunk, COPY_CHUNK) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", s->path);
+    for (off = s->run_off; off < on_disk;) {
+        size_t want = on_disk - off < COPY_CHUNK ? (size_t)(on_disk - off) : COPY_CHUNK;
+        ssize_t got = pread(s->rfd, chunk->p, want, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return fmt_errorf(err, FMT_EIO, "%s: read failed: %s", s->path,
+                              got < 0 ? strerror(errno) : "unexpected end of file");
+        fmt_file_append(out, chunk->p, (size_t)got);
+        off += (uint64_t)got;
+    }
+    if (s->f.buf.len) {
+        size_t skip = s->run_off > on_disk ? (size_t)(s->run_off - on_disk) : 0;
+        fmt_file_append(out, s->f.buf.p + skip, s->f.buf.len - skip);
+    }
+    return FMT_OK;
+}
+
+/* Start a new run (a run that went to the file stays there, unread, until release). */
+static void spill_reset(struct spill *s)
+{
+    s->mem.len = 0;
+    s->in_file = 0;
+}
+
+/* ---- inputs ------------------------------------------------------------------------- */
+
+struct input {
+    const struct fmt_seg *seg;
+    const uint8_t *deleted;  /* bitmap, NULL when nothing is deleted */
+    uint32_t ndocs;
+    uint32_t base;           /* new id of its first live doc */
+    uint32_t *rank;          /* deleted docs before doc 64 * w, per w; NULL when deleted is */
+    uint32_t *src_map;       /* its source id -> new source id, UINT32_MAX unused */
+    struct fmt_term_iter *it;
+    const uint8_t *key;      /* current term (borrowed from it), NULL when exhausted */
+    size_t key_len;
+    struct fmt_term_info ti;
+};
+
+static int is_deleted(const struct input *in, uint32_t d)
+{
+    return in->deleted && (in->deleted[d >> 3] >> (d & 7)) & 1;
+}
+
+/* New id of live doc D of IN. */
+static uint32_t new_id(const struct input *in, uint32_t d)
+{
+    uint32_t dead;
+
+    if (!in->rank)
+        return in->base + d;
+    dead = in->rank[d >> 6];
+    for (uint32_t b = (d & ~63u) >> 3; b < d >> 3; b++)
+        dead += (uint32_t)__builtin_popcount(in->deleted[b]);
+    dead += (uint32_t)__builtin_popcount(in->deleted[d >> 3] & ((1u << (d & 7)) - 1));
+    return in->base + d - dead;
+}
+
+static int make_rank(struct input *in)
+{
+    size_t nwords = ((size_t)in->ndocs + 63) / 64, nbytes = ((size_t)in->ndocs + 7) / 8;
+    uint32_t dead = 0;
+
+    in->rank = malloc((nwords ? nwords : 1) * sizeof(*in->rank));
+    if (!in->rank)
+        return FMT_ENOMEM;
+    for (size_t w = 0; w < nwords; w++) {
+        in->rank[w] = dead;
+        for (size_t b = w * 8; b < w * 8 + 8 && b < nbytes; b++)
+            dead += (uint32_t)__builtin_popcount(in->deleted[b]);
+    }
+    return FMT_OK;
+}
+
+/* ---- the merged source table -------------------------------------------------------- */
+
+struct srcs {
+    struct fmt_buf names;  /* per source: varint len, bytes (the sources section after its
+                            * count) */
+    uint32_t *off, *len;   /* per new source id: its name's bytes in names */
+    uint32_t n, cap;
+    uint32_t *slots;       /* open addressing: id + 1, 0 empty; nslots a power of two,
+                            * load <= 1/2 */
+    size_t nslots;
+};
+
+static uint32_t hash_name(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 16777619u;
+    return h;
+}
+
+static int srcs_grow(struct srcs *t)
+{
+    size_t cap = t->nslots ? t->nslots * 2 : 64, mask = cap - 1;
+    uint32_t *slots = calloc(cap, sizeof(*slots));
+    uint32_t ncap = t->cap ? t->cap * 2 : 32;
+    uint32_t *off = realloc(t->off, ncap * sizeof(*off)), *len;
+
+    if (off)
+        t->off = off;
+    len = off ? realloc(t->len, ncap * sizeof(*len)) : NULL;
+    if (len)
+        t->len = len;
+    if (!slots || !off || !len) {
+        free(slots);
+        return FMT_ENOMEM;
+    }
+    t->cap = ncap;
+    for (uint32_t id = 0; id < t->n; id++) {
+        size_t s = hash_name((const char *)t->names.p + t->off[id], t->len[id]) & mask;
+        while (slots[s])
+            s = (s + 1) & mask;
+        slots[s] = id + 1;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = cap;
+    return FMT_OK;
+}
+
+/* New id of source NAME (LEN bytes), added when new. FMT_OK or FMT_ENOMEM. */
+static int srcs_id(struct srcs *t, const char *name, size_t len, uint32_t *id)
+{
+    size_t mask, s;
+    uint32_t v;
+
+    if ((t->n + 1) * 2 > t->nslots || t->n == t->cap) {
+        if (srcs_grow(t) != FMT_OK)
+            return FMT_ENOMEM;
+    }
+    mask = t->nslots - 1;
+    for (s = hash_name(name, len) & mask; (v = t->slots[s]) != 0; s = (s + 1) & mask) {
+        if (t->len[v - 1] == len && !memcmp(t->names.p + t->off[v - 1], name, len)) {
+            *id = v - 1;
+            return FMT_OK;
+        }
+    }
+    if (fmt_buf_put_varint(&t->names, len) != FMT_OK ||
+        fmt_buf_append(&t->names, name, len) != FMT_OK)
+        return FMT_ENOMEM;
+    t->off[t->n] = (uint32_t)(t->names.len - len);
+    t->len[t->n] = (uint32_t)len;
+    t->slots[s] = t->n + 1;
+    *id = t->n++;
+    return FMT_OK;
+}
+
+static void srcs_release(struct srcs *t)
+{
+    fmt_buf_release(&t->names);
+    free(t->off);
+    free(t->len);
+    free(t->slots);
+}
+
+/* ---- the merger --------------------------------------------------------------------- */
+
+struct merger {
+    struct input *in;
+    size_t n;
+    size_t *heap;                 /* inputs with a current key, a min-heap on (key, index) */
+    size_t nheap;
+    size_t *cur;                  /* inputs holding the key being merged, ascending */
+    size_t ncur;
+    uint8_t key[MAX_KEY];         /* the key being merged */
+    size_t key_len;
+    struct fmt_file f;            /* the output */
+    uint64_t sec_off[SEC_COUNT], sec_len[SEC_COUNT];
+    struct segenc_dict dict;
+    struct spill blocks;          /* the current term's encoded blocks */
+    struct spill pos;             /* the positions section */
+    struct fmt_buf skip;          /* the current term's skip table */
+    struct fmt_buf scratch;       /* one encoded block or positions block */
+    struct fmt_buf chunk;         /* spill read-back and column buffer */
+    struct segenc_block blk;      /* the output block being filled */
+    uint32_t *posv;               /* its position deltas, nposv used, posv_cap allocated */
+    size_t nposv, posv_cap;
+    uint32_t *inpos;              /* one input block's position deltas */
+    size_t inpos_cap;
+    uint32_t prev_doc;            /* last doc of the term's previous output block, or -1 */
+    uint32_t df, df_title;        /* of the term so far */
+    uint64_t term_pos_len;        /* positions bytes of the term so far */
+    uint64_t pos_off;             /* positions bytes of the terms before it */
+    uint32_t ndocs;               /* live docs, the output's */
+    uint64_t len_sum[2];
+    struct srcs src;
+    struct fmt_buf docidx;
+    uint32_t ndocblocks;
+};
+
+static int corrupt_input(const struct input *in, const char *what, struct fmt_err *err)
+{
+    return fmt_errorf(err, FMT_ECORRUPT, "%s: %s", fmt_seg_path(in->seg), what);
+}
+
+static int grow_u32(uint32_t **v, size_t *cap, size_t need)
+{
+    uint32_t *p;
+    size_t c;
+
+    if (need <= *cap)
+        return FMT_OK;
+    c = need < 1024 ? 1024 : need * 2;
+    if (!(p = realloc(*v, c * sizeof(*p))))
+        return FMT_ENOMEM;
+    *v = p;
+    *cap = c;
+    return FMT_OK;
+}
+
+/* Bases, rank tables, source maps, length sums and the merged source table. */
+static int plan(struct merger *m, struct fmt_err *err)
+{
+    uint64_t next = 0;
+
+    for (size_t i = 0; i < m->n; i++) {
+        struct input *in = &m->in[i];
+        const struct fmt_seg_stats *st = fmt_seg_stats(in->seg);
+        in->ndocs = st->ndocs;
+        in->base = (uint32_t)next;
+        in->src_map = malloc((st->nsources ? st->nsources : 1) * sizeof(uint32_t));
+        if (!in->src_map || (in->deleted && make_rank(in) != FMT_OK))
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        memset(in->src_map, 0xff, (st->nsources ? st->nsources : 1) * sizeof(uint32_t));
+        for (uint32_t d = 0; d < in->ndocs; d++) {
+            uint32_t s;
+            if (is_deleted(in, d))
+                continue;
+            next++;
+            m->len_sum[0] += fmt_seg_field_len(in->seg, d, FMT_FIELD_TITLE);
+            m->len_sum[1] += fmt_seg_field_len(in->seg, d, FMT_FIELD_BODY);
+            if ((s = fmt_seg_source_id(in->seg, d)) >= st->nsources)
+                return corrupt_input(in, "bad source id", err);
+            if (in->src_map[s] == UINT32_MAX) {
+                size_t len;
+                const char *name = fmt_seg_source_name(in->seg, s, &len);
+                if (srcs_id(&m->src, name, len, &in->src_map[s]) != FMT_OK)
+                    return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+            }
+        }
+        if (next > UINT32_MAX - 1)
+            return fmt_errorf(err, FMT_EINVAL, "merge of more than %u articles", UINT32_MAX - 1);
+    }
+    m->ndocs = (uint32_t)next;
+    return FMT_OK;
+}
+
+/* -- the k-way walk over the dictionaries -- */
+
+static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+static int heap_less(const struct merger *m, size_t a, size_t b)
+{
+    const struct input *x = &m->in[a], *y = &m->in[b];
+    int c = key_cmp(x->key, x->key_len, y->key, y->key_len);
+
+    return c < 0 || (c == 0 && a < b);
+}
+
+static void heap_push(struct merger *m, size_t i)
+{
+    size_t k = m->nheap++;
+
+    while (k > 0 && heap_less(m, i, m->heap[(k - 1) / 2])) {
+        m->heap[k] = m->heap[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    m->heap[k] = i;
+}
+
+static size_t heap_pop(struct merger *m)
+{
+    size_t top = m->heap[0], last = m->heap[--m->nheap], k = 0;
+
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= m->nheap)
+            break;
+        if (c + 1 < m->nheap && heap_less(m, m->heap[c + 1], m->heap[c]))
+            c++;
+        if (!heap_less(m, m->heap[c], last))
+            break;
+        m->heap[k] = m->heap[c];
+        k = c;
+    }
+    if (m->nheap)
+        m->heap[k] = last;
+    return top;
+}
+
+/* Move input I to its next term and back into the heap (unless exhausted). */
+static int input_next(struct merger *m, size_t i, struct fmt_err *err)
+{
+    struct input *in = &m->in[i];
+    int rc = fmt_term_iter_next(in->it, &in->key, &in->key_len, &in->ti, err);
+
+    if (rc == FMT_ENOTFOUND) {
+        in->key = NULL;
+        return FMT_OK;
+    }
+    if (rc != FMT_OK)
+        return rc;
+    if (in->key_len == 0 || in->key_len > MAX_KEY ||
+        (m->key_len && key_cmp(in->key, in->key_len, m->key, m->key_len) <= 0))
+        return corrupt_input(in, "dictionary out of order", err);
+    heap_push(m, i);
+    return FMT_OK;
+}
+
+/* -- one term -- */
+
+/* Encode the pending output block: positions to the positions spill, block bytes to the
+ * blocks spill, skip entry to m->skip. */
+static int flush_block(struct merger *m, uint8_t ns, struct fmt_err *err)
+{
+    uint64_t pos_len = 0;
+    int rc;
+
+    if (fmt_ns_has_positions(ns)) {
+        unsigned k = segenc_rice_pick(m->posv, m->nposv, &pos_len);
+        m->scratch.len = 0;
+        if (segenc_rice_block(&m->scratch, m->posv, m->nposv, k, pos_len) != FMT_OK)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        if ((rc = spill_append(&m->pos, m->scratch.p, m->scratch.len, err)) != FMT_OK)
+            return rc;
+        m->term_pos_len += pos_len;
+    }
+    m->scratch.len = 0;
+    if (segenc_block(&m->scratch, &m->skip, ns, &m->blk, m->prev_doc, pos_len) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    if ((rc = spill_append(&m->blocks, m->scratch.p, m->scratch.len, err)) != FMT_OK)
+        return rc;
+    m->prev_doc = m->blk.docs[m->blk.n - 1];
+    m->blk.n = 0;
+    m->nposv = 0;
+    return FMT_OK;
+}
+
+/* Move the live postings of P's loaded block (input IN) into output blocks. */
+static int take_block(struct merger *m, const struct input *in, const struct fmt_postings *p,
+                      uint8_t ns, struct fmt_err *err)
+{
+    int has_pos = fmt_ns_has_positions(ns);
+    uint64_t count = 0, q = 0;
+    int rc;
+
+    if (has_pos) {
+        for (uint32_t j = 0; j < p->n; j++)
+            count += (uint64_t)p->tf[0][j] + p->tf[1][j];
+        if (count > SIZE_MAX / 8 || grow_u32(&m->inpos, &m->inpos_cap, (size_t)count) != FMT_OK)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        if ((rc = fmt_postings_block_deltas(p, m->inpos, count, err)) != FMT_OK)
+            return rc;
+    }
+    for (uint32_t j = 0; j < p->n; j++) {
+        uint32_t d = p->docs[j], i = m->blk.n;
+        uint32_t c = has_pos ? p->tf[0][j] + p->tf[1][j] : 0;
+        if (is_deleted(in, d)) {
+            q += c;
+            continue;
+        }
+        m->blk.docs[i] = new_id(in, d);
+        m->blk.tf[0][i] = p->tf[0][j];
+        m->blk.tf[1][i] = p->tf[1][j];
+        if (ns == FMT_NS_TEXT) {
+            m->blk.len[0][i] = fmt_seg_field_len(in->seg, d, FMT_FIELD_TITLE);
+            m->blk.len[1][i] = fmt_seg_field_len(in->seg, d, FMT_FIELD_BODY);
+        }
+        if (c) {
+            if (grow_u32(&m->posv, &m->posv_cap, m->nposv + c) != FMT_OK)
+                return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+            memcpy(m->posv + m->nposv, m->inpos + q, c * sizeof(*m->posv));
+            m->nposv += c;
+            q += c;
+        }
+        m->df++;
+        m->df_title += p->tf[0][j] > 0;
+        if (++m->blk.n == FMT_BLOCK && (rc = flush_block(m, ns, err)) != FMT_OK)
+            return rc;
+    }
+    return FMT_OK;
+}
+
+/* Append the finished term (skip table, blocks) to the postings section and its entry to
+ * the dictionary. */
+static int write_term(struct merger *m, struct fmt_err *err)
+{
+    uint8_t head[FMT_VARINT_MAX];
+    uint64_t start = m->f.off - m->sec_off[SEC_POSTINGS];
+    size_t hl;
+    int rc;
+
+    if (m->df <= FMT_BLOCK)
+        m->skip.len = 0; /* one block: no skip entry (segment_write.c) */
+    hl = fmt_varint_encode(head, m->skip.len);
+    fmt_file_append(&m->f, head, hl);
+    fmt_file_append(&m->f, m->skip.p, m->skip.len);
+    if ((rc = spill_copy(&m->blocks, &m->f, &m->chunk, err)) != FMT_OK)
+        return rc;
+    if (segenc_dict_add(&m->dict, m->key, m->key_len, m->df, m->df_title, start,
+                        m->f.off - m->sec_off[SEC_POSTINGS] - start, m->pos_off,
+                        m->term_pos_len) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    m->pos_off += m->term_pos_len;
+    return FMT_OK;
+}
+
+/* Merge the lists of m->key from the inputs m->cur[0..ncur). */
+static int merge_term(struct merger *m, struct fmt_err *err)
+{
+    uint8_t ns = m->key[0];
+    int rc = FMT_OK;
+
+    m->skip.len = 0;
+    spill_reset(&m->blocks);
+    m->blk.n = 0;
+    m->nposv = 0;
+    m->prev_doc = UINT32_MAX;
+    m->df = m->df_title = 0;
+    m->term_pos_len = 0;
+    for (size_t k = 0; k < m->ncur && rc == FMT_OK; k++) {
+        const struct input *in = &m->in[m->cur[k]];
+        struct fmt_postings p;
+        if (in->ti.ns != ns)
+            return corrupt_input(in, "bad dictionary entry", err);
+        rc = fmt_postings_open(&p, in->seg, &in->ti, err);
+        while (rc == FMT_OK && (rc = fmt_postings_next_block(&p, err)) == FMT_OK &&
+               p.doc != FMT_DOC_END)
+            rc = take_block(m, in, &p, ns, err);
+        fmt_postings_release(&p);
+    }
+    if (rc == FMT_OK && m->blk.n)
+        rc = flush_block(m, ns, err);
+    if (rc == FMT_OK && m->df)
+        rc = write_term(m, err);
+    return rc;
+}
+
+static int merge_terms(struct merger *m, struct fmt_err *err)
+{
+    int rc = FMT_OK;
+
+    for (size_t i = 0; i < m->n && rc == FMT_OK; i++) {
+        if ((rc = fmt_term_iter_open(&m->in[i].it, m->in[i].seg, err)) == FMT_OK)
+            rc = input_next(m, i, err);
+    }
+    m->sec_off[SEC_POSTINGS] = m->f.off;
+    while (rc == FMT_OK && m->nheap) {
+        const struct input *top = &m->in[m->heap[0]];
+        m->key_len = top->key_len;
+        memcpy(m->key, top->key, top->key_len);
+        m->ncur = 0;
+        while (m->nheap && !key_cmp(m->in[m->heap[0]].key, m->in[m->heap[0]].key_len, m->key,
+                                    m->key_len))
+            m->cur[m->ncur++] = heap_pop(m);
+        rc = merge_term(m, err);
+        for (size_t k = 0; k < m->ncur && rc == FMT_OK; k++)
+            rc = input_next(m, m->cur[k], err);
+    }
+    m->sec_len[SEC_POSTINGS] = m->f.off - m->sec_off[SEC_POSTINGS];
+    if (rc != FMT_OK)
+        return rc;
+    m->sec_off[SEC_POSITIONS] = m->f.off;
+    rc = spill_copy(&m->pos, &m->f, &m->chunk, err);
+    m->sec_len[SEC_POSITIONS] = m->f.off - m->sec_off[SEC_POSITIONS];
+    return rc;
+}
+
+/* -- columns, sources, doc store -- */
+
+static void put_col(struct merger *m, const void *v, size_t len)
+{
+    if (m->chunk.len + len > m->chunk.cap) {
+        fmt_file_append(&m->f, m->chunk.p, m->chunk.len);
+        m->chunk.len = 0;
+    }
+    memcpy(m->chunk.p + m->chunk.len, v, len);
+    m->chunk.len += len;
+}
+
+static int write_columns(struct merger *m, struct fmt_err *err)
+{
+    m->chunk.len = 0;
+    if (fmt_buf_reserve(&m->chunk, COL_CHUNK) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    m->sec_off[SEC_COLUMNS] = m->f.off;
+    for (int col = 0; col < 4; col++) {
+        for (size_t i = 0; i < m->n; i++) {
+            const struct input *in = &m->in[i];
+            for (uint32_t d = 0; d < in->ndocs; d++) {
+                uint8_t v[8];
+                if (is_deleted(in, d))
+                    continue;
+                if (col == 3) {
+                    fmt_put_u32le(v, in->src_map[fmt_seg_source_id(in->seg, d)]);
+                    put_col(m, v, 4);
+                } else if (col == 2) {
+                    fmt_put_u64le(v, (uint64_t)fmt_seg_timestamp(in->seg, d));
+                    put_col(m, v, 8);
+                } else {
+                    fmt_put_u32le(v, fmt_seg_field_len(in->seg, d, (enum fmt_field)col));
+                    put_col(m, v, 4);
+                }
+            }
+        }
+    }
+    fmt_file_append(&m->f, m->chunk.p, m->chunk.len);
+    m->chunk.len = 0;
+    m->sec_len[SEC_COLUMNS] = m->f.off - m->sec_off[SEC_COLUMNS];
+    return FMT_OK;
+}
+
+/* Bytes of the stored doc at P (< END): 5 x (varint len, bytes); 0 when malformed. */
+static size_t doc_span(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *q = p;
+
+    for (int k = 0; k < 5; k++) {
+        uint64_t len;
+        size_t n = fmt_varint_decode(q, end, &len);
+        if (!n || len > (uint64_t)(end - q - n))
+            return 0;
+        q += n + len;
+    }
+    return (size_t)(q - p);
+}
+
+/* Compress the pending doc-store block RAW (first doc FIRST) into the file. */
+static int doc_block_close(struct merger *m, struct fmt_buf *raw, uint32_t first,
+                           struct fmt_err *err)
+{
+    if (raw->len == 0)
+        return FMT_OK;
+    m->scratch.len = 0;
+    if (segenc_deflate(&m->scratch, raw->p, raw->len) != FMT_OK ||
+        segenc_docidx_add(&m->docidx, first, (uint32_t)raw->len,
+                          m->f.off - m->sec_off[SEC_DOCSTORE]) != FMT_OK)
+        return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+    fmt_file_append(&m->f, m->scratch.p, m->scratch.len);
+    raw->len = 0;
+    m->ndocblocks++;
+    return FMT_OK;
+}
+
+/* Copy the live docs of IN into the output doc store, through RAW (the pending block,
+ * whose first doc is *FIRST) and INFL (one inflated input block); *OD counts new ids. */
+static int copy_docs(struct merger *m, const struct input *in, struct fmt_buf *raw,
+                     struct fmt_buf *infl, uint32_t *first, uint32_t *od, struct fmt_err *err)
+{
+    uint32_t d = 0, nblocks = fmt_seg_doc_blocks(in->seg);
+    int rc;
+
+    for (uint32_t blk = 0; blk < nblocks; blk++) {
+        const uint8_t *p, *end;
+        uint32_t bfirst;
+        if ((rc = fmt_seg_doc_block(in->seg, blk, infl, &bfirst, err)) != FMT_OK)
+            return rc;
+        if (bfirst != d)
+            return corrupt_input(in, "doc-store index out of order", err);
+        for (p = infl->p, end = p + infl->len; p < end; d++) {
+            size_t span = doc_span(p, end);
+            if (!span || d >= in->ndocs)
+                return corrupt_input(in, "bad stored document", err);
+            if (!is_deleted(in, d)) {
+                if (raw->len == 0)
+                    *first = *od;
+                if (fmt_buf_append(raw, p, span) != FMT_OK)
+                    return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+                ++*od;
+                if (raw->len >= FMT_SEG_DOC_BLOCK && (rc = doc_block_close(m, raw, *first, err)) != FMT_OK)
+                    return rc;
+            }
+            p += span;
+        }
+    }
+    if (d != in->ndocs)
+        return corrupt_input(in, "doc store disagrees with the doc count", err);
+    return FMT_OK;
+}
+
+static int write_docstore(struct merger *m, struct fmt_err *err)
+{
+    struct fmt_buf raw, infl;
+    uint32_t first = 0, od = 0;
+    int rc = FMT_OK;
+
+    fmt_buf_init(&raw);
+    fmt_buf_init(&infl);
+    m->sec_off[SEC_DOCSTORE] = m->f.off;
+    for (size_t i = 0; i < m->n && rc == FMT_OK; i++)
+        rc = copy_docs(m, &m->in[i], &raw, &infl, &first, &od, err);
+    if (rc == FMT_OK)
+        rc = doc_block_close(m, &raw, first, err);
+    m->sec_len[SEC_DOCSTORE] = m->f.off - m->sec_off[SEC_DOCSTORE];
+    fmt_buf_release(&raw);
+    fmt_buf_release(&infl);
+    return rc;
+}
+
+static void append_section(struct merger *m, enum seg_section s, const void *p, size_t len)
+{
+    m->sec_off[s] = m->f.off;
+    fmt_file_append(&m->f, p, len);
+    m->sec_len[s] = len;
+}
+
+/* Everything after the header, in file order. */
+static int write_body(struct merger *m, struct fmt_err *err)
+{
+    struct segenc_counts c;
+    uint8_t head[FMT_VARINT_MAX];
+    size_t hl;
+    int rc = merge_terms(m, err);
+
+    if (rc != FMT_OK)
+        return rc;
+    append_section(m, SEC_DICT, m->dict.dict.p, m->dict.dict.len);
+    append_section(m, SEC_DICTIDX, m->dict.dictidx.p, m->dict.dictidx.len);
+    if ((rc = write_columns(m, err)) != FMT_OK)
+        return rc;
+    m->sec_off[SEC_SOURCES] = m->f.off;
+    hl = fmt_varint_encode(head, m->src.n);
+    fmt_file_append(&m->f, head, hl);
+    fmt_file_append(&m->f, m->src.names.p, m->src.names.len);
+    m->sec_len[SEC_SOURCES] = m->f.off - m->sec_off[SEC_SOURCES];
+    if ((rc = write_docstore(m, err)) != FMT_OK)
+        return rc;
+    append_section(m, SEC_DOCIDX, m->docidx.p, m->docidx.len);
+    c.ndocs = m->ndocs;
+    c.nterms = m->dict.nterms;
+    c.nsources = m->src.n;
+    c.ndocblocks = m->ndocblocks;
+    c.len_sum[0] = m->len_sum[0];
+    c.len_sum[1] = m->len_sum[1];
+    segenc_footer(&m->f, m->sec_off, m->sec_len, &c);
+    return FMT_OK;
+}
+
+static void merger_release(struct merger *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        fmt_term_iter_close(m->in[i].it);
+        free(m->in[i].rank);
+        free(m->in[i].src_map);
+    }
+    free(m->in);
+    free(m->heap);
+    free(m->cur);
+    segenc_dict_release(&m->dict);
+    spill_release(&m->blocks);
+    spill_release(&m->pos);
+    fmt_buf_release(&m->skip);
+    fmt_buf_release(&m->scratch);
+    fmt_buf_release(&m->chunk);
+    fmt_buf_release(&m->docidx);
+    free(m->posv);
+    free(m->inpos);
+    srcs_release(&m->src);
+}
+
+int fmt_seg_merge(const struct fmt_seg_merge_input *in, size_t n, const char *path,
+                  const struct fmt_seg_merge_opts *opts, uint32_t *ndocs, struct fmt_err *err)
+{
+    size_t limit = opts && opts->spill_bytes ? opts->spill_bytes : FMT_SEG_MERGE_SPILL;
+    struct merger *m = calloc(1, sizeof(*m));
+    int rc;
+
+    *ndocs = 0;
+    if (!m)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
+    m->f.fd = -1;
+    m->blocks.f.fd = m->pos.f.fd = -1; /* so that merger_release may run at any point */
+    m->blocks.rfd = m->pos.rfd = -1;
+    segenc_dict_init(&m->dict);
+    m->n = n;
+    m->in = calloc(n ? n : 1, sizeof(*m->in));
+    m->heap = calloc(n ? n : 1, sizeof(*m->heap));
+    m->cur = calloc(n ? n : 1, sizeof(*m->cur));
+    rc = spill_init(&m->blocks, path, ".post.tmp", limit);
+    if (rc == FMT_OK)
+        rc = spill_init(&m->pos, path, ".pos.tmp", limit);
+    if (rc != FMT_OK || !m->in || !m->heap || !m->cur) {
+        rc = fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        m->in[i].seg = in[i].seg;
+        m->in[i].deleted = in[i].deleted;
+    }
+    if ((rc = plan(m, err)) != FMT_OK || m->ndocs == 0)
+        goto out;
+    if ((rc = fmt_file_create(&m->f, path, err)) != FMT_OK)
+        goto out;
+    segenc_header(&m->f);
+    rc = write_body(m, err);
+    if (rc != FMT_OK) {
+        fmt_file_abort(&m->f);
+        goto out;
+    }
+    rc = fmt_file_commit(&m->f, err); /* reports (and unlinks after) any earlier write error */
+    if (rc == FMT_OK)
+        *ndocs = m->ndocs;
+out:
+    merger_release(m);
+    free(m);
+    return rc;
+}

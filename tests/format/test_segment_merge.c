@@ -1,0 +1,333 @@
+/* test_segment_merge.c - the segment merger: its output is byte-identical to the segment
+ * the builder writes for the same live articles (deletions, terms in only some inputs,
+ * lists crossing 128-doc blocks, positions, near-dup keys, many sources, inputs left
+ * empty by deletions, spill files), passes fmt_seg_verify, and leaves no temporaries. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "article.h"
+#include "buf.h"
+#include "io.h"
+#include "segment.h"
+#include "segment_merge.h"
+
+#define MAX_IN 4
+
+struct fixture {
+    char dir[64];
+    struct fmt_analyzer *an;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    struct fmt_analyzer_cfg cfg;
+
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/nx-merge-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    fmt_analyzer_cfg_default(&cfg);
+    assert_int_equal(fmt_analyzer_new(&fx->an, &cfg, NULL), FMT_OK);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    DIR *d = opendir(fx->dir);
+    struct dirent *e;
+    char path[512];
+
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", fx->dir, e->d_name);
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(fx->dir);
+    fmt_analyzer_free(fx->an);
+    free(fx);
+    return 0;
+}
+
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+/* Article K of input SEG (deterministic): words common to all (long lists), words of its
+ * input only, a word of its own, repeated words (tf > 1, positions), a source among
+ * NSOURCES. */
+static void make_article(struct fmt_article *a, uint32_t k, unsigned seg, unsigned nsources)
+{
+    struct fmt_buf t, b, s;
+    uint32_t r = k * 2654435761u + 7;
+    char id[32], url[96];
+    unsigned nw = 5 + lcg(&r) % 60;
+
+    fmt_buf_init(&t);
+    fmt_buf_init(&b);
+    fmt_buf_init(&s);
+    fmt_buf_printf(&t, "w%u w%u headline%u", lcg(&r) % 40, lcg(&r) % 9, k % 3);
+    for (unsigned i = 0; i < nw; i++)
+        fmt_buf_printf(&b, "w%u ", lcg(&r) % 50);
+    fmt_buf_printf(&b, "only%u uniq%u common common", seg, k);
+    if (k % 5 == 0)
+        fmt_buf_printf(&b, " rare%u", k % 11);
+    fmt_buf_printf(&s, "Source %u", k % nsources);
+    fmt_buf_terminate(&t);
+    fmt_buf_terminate(&b);
+    fmt_buf_terminate(&s);
+    snprintf(id, sizeof(id), "doc-%u", k);
+    snprintf(url, sizeof(url), "https://news.example/%u/w%u/story", k % 13, k % 50);
+    assert_int_equal(fmt_article_init(a), FMT_OK);
+    fmt_article_set(&a->id, id, strlen(id));
+    fmt_article_set(&a->title, (const char *)t.p, t.len);
+    fmt_article_set(&a->body, (const char *)b.p, b.len);
+    fmt_article_set(&a->source, (const char *)s.p, s.len);
+    fmt_article_set(&a->url, url, strlen(url));
+    a->timestamp = k % 17 == 0 ? FMT_NO_TIME : 1700000000 + (int64_t)k * 3600;
+    fmt_buf_release(&t);
+    fmt_buf_release(&b);
+    fmt_buf_release(&s);
+}
+
+/* Add article K (of input SEG) as the writer would: content hash and, for some, two
+ * near-dup band keys. */
+static void add_article(struct fmt_seg_builder *b, uint32_t k, unsigned seg, unsigned nsources)
+{
+    struct fmt_article a;
+    uint32_t doc, tfs[2] = {1 + k % 5, 3};
+    uint8_t keys[6] = {0, (uint8_t)(k % 7), 1, 1, (uint8_t)(k % 3), 0};
+
+    make_article(&a, k, seg, nsources);
+    assert_int_equal(fmt_seg_builder_add(b, &a, 0x9e37ull * (k + 1), &doc, NULL), FMT_OK);
+    if (k % 3 == 0)
+        assert_int_equal(fmt_seg_builder_add_keys(b, doc, FMT_NS_NEARDUP, keys, 3, tfs, 2, NULL),
+                         FMT_OK);
+    fmt_article_release(&a);
+}
+
+/* One merge input: articles [first, first + n) of input number SEG, and its deletions. */
+struct spec {
+    uint32_t first, n;
+    unsigned del_every; /* delete doc d when d % del_every == del_at; 0: none */
+    unsigned del_at;
+    int del_all;
+};
+
+static int spec_deleted(const struct spec *s, uint32_t d)
+{
+    return s->del_all || (s->del_every && d % s->del_every == s->del_at);
+}
+
+static void read_file(const char *path, struct fmt_buf *out)
+{
+    struct fmt_err err;
+
+    fmt_buf_init(out);
+    assert_int_equal(fmt_io_read_file(path, out, &err), FMT_OK);
+}
+
+static int count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    while (d && (e = readdir(d)))
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Build each spec as its own segment, merge them with their deletions, and check the
+ * result against a segment built directly from the live articles: byte for byte, and
+ * through fmt_seg_verify. Returns the merged doc count. */
+static uint32_t merge_and_compare(struct fixture *fx, const struct spec *sp, size_t nspec,
+                                  unsigned nsources, size_t spill)
+{
+    char in_path[MAX_IN][128], out[128], ref[128];
+    struct fmt_seg *seg[MAX_IN], *merged;
+    struct fmt_seg_merge_input in[MAX_IN];
+    uint8_t *bits[MAX_IN];
+    struct fmt_seg_merge_opts opts = {spill};
+    struct fmt_buf a, b;
+    struct fmt_err err;
+    uint32_t ndocs = 0, live = 0;
+
+    for (size_t i = 0; i < nspec; i++) {
+        snprintf(in_path[i], sizeof(in_path[i]), "%s/in-%zu.nxs", fx->dir, i);
+        {
+            struct fmt_seg_builder *bb;
+            assert_int_equal(fmt_seg_builder_new(&bb, fx->an, NULL), FMT_OK);
+            for (uint32_t d = 0; d < sp[i].n; d++)
+                add_article(bb, sp[i].first + d, (unsigned)i, nsources);
+            assert_int_equal(fmt_seg_builder_write(bb, in_path[i], &err), FMT_OK);
+            fmt_seg_builder_free(bb);
+        }
+        assert_int_equal(fmt_seg_open(&seg[i], in_path[i], &err), FMT_OK);
+        bits[i] = NULL;
+        for (uint32_t d = 0; d < sp[i].n; d++) {
+            if (spec_deleted(&sp[i], d)) {
+                if (!bits[i])
+                    bits[i] = calloc((sp[i].n + 7) / 8, 1);
+                bits[i][d >> 3] |= (uint8_t)(1u << (d & 7));
+            } else {
+                live++;
+            }
+        }
+        in[i].seg = seg[i];
+        in[i].deleted = bits[i];
+    }
+    snprintf(out, sizeof(out), "%s/merged.nxs", fx->dir);
+    snprintf(ref, sizeof(ref), "%s/ref.nxs", fx->dir);
+    assert_int_equal(fmt_seg_merge(in, nspec, out, &opts, &ndocs, &err), FMT_OK);
+    assert_int_equal(ndocs, live);
+    if (live) {
+        struct fmt_seg_builder *rb;
+        assert_int_equal(fmt_seg_builder_new(&rb, fx->an, NULL), FMT_OK);
+        for (size_t i = 0; i < nspec; i++)
+            for (uint32_t d = 0; d < sp[i].n; d++)
+                if (!spec_deleted(&sp[i], d))
+                    add_article(rb, sp[i].first + d, (unsigned)i, nsources);
+        assert_int_equal(fmt_seg_builder_write(rb, ref, &err), FMT_OK);
+        fmt_seg_builder_free(rb);
+        assert_int_equal(fmt_seg_open(&merged, out, &err), FMT_OK);
+        assert_int_equal(fmt_seg_verify(merged, &err), FMT_OK);
+        assert_int_equal(fmt_seg_stats(merged)->ndocs, live);
+        fmt_seg_close(merged);
+        read_file(out, &a);
+        read_file(ref, &b);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.p, b.p, a.len);
+        fmt_buf_release(&a);
+        fmt_buf_release(&b);
+    } else {
+        assert_int_equal(access(out, F_OK), -1); /* nothing written */
+    }
+    /* the inputs, the output and the reference: no temporary is left */
+    assert_int_equal(count_files(fx->dir), (int)nspec + (live ? 2 : 0));
+    for (size_t i = 0; i < nspec; i++) {
+        fmt_seg_close(seg[i]);
+        free(bits[i]);
+        unlink(in_path[i]);
+    }
+    unlink(out);
+    unlink(ref);
+    return ndocs;
+}
+
+static void test_merge_is_byte_identical_to_a_direct_build(void **state)
+{
+    /* lists cross 128-doc blocks within and across inputs; "only1" exists in one input;
+     * the second input loses every doc and its words vanish */
+    const struct spec sp[] = {
+        {0, 300, 7, 3, 0},
+        {300, 9, 0, 0, 1},
+        {309, 451, 4, 1, 0},
+        {760, 130, 0, 0, 0},
+    };
+
+    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0), 300 - 43 + 451 - 113 + 130);
+}
+
+static void test_merge_without_deletions_and_many_sources(void **state)
+{
+    const struct spec sp[] = {{0, 200, 0, 0, 0}, {200, 1, 0, 0, 0}, {201, 700, 0, 0, 0}};
+
+    assert_int_equal(merge_and_compare(*state, sp, 3, 500, 0), 901);
+}
+
+static void test_merge_through_spill_files_is_identical(void **state)
+{
+    /* 64-byte spill limit: every term's blocks and the positions go through files */
+    const struct spec sp[] = {{0, 400, 3, 0, 0}, {400, 260, 5, 2, 0}};
+
+    merge_and_compare(*state, sp, 2, 7, 64);
+}
+
+static void test_merge_of_one_input_is_the_input(void **state)
+{
+    const struct spec sp[] = {{0, 333, 0, 0, 0}};
+
+    assert_int_equal(merge_and_compare(*state, sp, 1, 5, 0), 333);
+}
+
+static void test_merge_with_every_doc_deleted_writes_nothing(void **state)
+{
+    const struct spec sp[] = {{0, 40, 0, 0, 1}, {40, 3, 1, 0, 0}};
+
+    assert_int_equal(merge_and_compare(*state, sp, 2, 3, 0), 0);
+}
+
+static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
+{
+    struct fixture *fx = *state;
+    char in_path[128], out[128];
+    struct fmt_seg *seg;
+    struct fmt_seg_merge_input in;
+    struct fmt_buf data;
+    struct fmt_err err;
+    uint32_t ndocs;
+    FILE *f;
+
+    snprintf(in_path, sizeof(in_path), "%s/in.nxs", fx->dir);
+    snprintf(out, sizeof(out), "%s/merged.nxs", fx->dir);
+    {
+        struct fmt_seg_builder *b;
+        assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+        for (uint32_t d = 0; d < 300; d++)
+            add_article(b, d, 0, 5);
+        assert_int_equal(fmt_seg_builder_write(b, in_path, &err), FMT_OK);
+        fmt_seg_builder_free(b);
+    }
+    /* zero the start of the postings section (the footer stays valid) */
+    read_file(in_path, &data);
+    memset(data.p + 16, 0xff, 64);
+    f = fopen(in_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data.p, 1, data.len, f), data.len);
+    fclose(f);
+    fmt_buf_release(&data);
+    assert_int_equal(fmt_seg_open(&seg, in_path, &err), FMT_OK);
+    in.seg = seg;
+    in.deleted = NULL;
+    assert_int_equal(fmt_seg_merge(&in, 1, out, NULL, &ndocs, &err), FMT_ECORRUPT);
+    assert_non_null(strstr(err.msg, "in.nxs"));
+    fmt_seg_close(seg);
+    assert_int_equal(count_files(fx->dir), 1); /* no output, no temporaries */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_merge_is_byte_identical_to_a_direct_build, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_merge_without_deletions_and_many_sources, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_merge_through_spill_files_is_identical, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_merge_of_one_input_is_the_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_with_every_doc_deleted_writes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_merge_of_a_corrupt_input_fails_cleanly, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
