@@ -21,11 +21,13 @@
  *
  * Merges and rebuilds
  * -------------------
- * After flushing the builder, a commit runs the tiered merge policy of merge.c: runs of
- * adjacent segments are rewritten into new segment files (new ids, same place in the
- * segment order) before the manifest is written, so one rename publishes the new
- * articles and the merged segments together; the merged inputs are removed with the other
- * files the new manifest no longer names. A writer opened with opts.rebuild starts with
+ * After flushing the builder, a commit runs the tiered merge policy of merge.c: each run
+ * of adjacent segments is rewritten into one new segment file (a new id, same place in the
+ * segment order; format/segment_merge.c merges their postings, columns and doc stores)
+ * before the manifest is written, so one rename publishes the new articles and the merged
+ * segments together; the merged inputs are removed with the other files the new manifest
+ * no longer names. A merge's temporary files (seg-*.tmp) are removed by the merge itself,
+ * or after a crash as leftovers. A writer opened with opts.rebuild starts with
  * no segments: it builds a whole new generation beside the old one, which keeps serving,
  * and its first commit names only the new segments (and records last-rebuild). A failed
  * commit leaves the writer broken: every later call returns the first error, and the
@@ -129,7 +131,10 @@ static int referenced(const struct fmt_manifest *m, const char *name)
     unsigned id;
     unsigned long long gen;
     char tail[8];
+    size_t len = strlen(name);
 
+    if (len >= 4 && !strcmp(name + len - 4, ".tmp"))
+        return 0; /* MANIFEST.tmp, a merge's seg-NNNNNN.nxs.pos.tmp and .post.tmp */
     if (sscanf(name, "seg-%6u.nxs%1s", &id, tail) == 1) {
         for (size_t i = 0; i < m->nsegs; i++)
             if (m->segs[i].id == id)
@@ -142,7 +147,7 @@ static int referenced(const struct fmt_manifest *m, const char *name)
                 return 1;
         return 0;
     }
-    return !!strcmp(name, "MANIFEST.tmp");
+    return 1;
 }
 
 /* Remove files of ours that the committed manifest does not name. */
@@ -592,53 +597,16 @@ int idx_writer_delete(struct idx_writer *w, const char *id, int *found, struct f
 
 /* ---- merging ------------------------------------------------------------------------ */
 
-/* Output segments of one merge, in order. */
-struct merge_out {
-    struct idx_writer *w;
-    struct wseg *segs;
-    size_t n, cap;
-};
-
-static int emit_seg(void *ctx, struct fmt_seg_builder *b, struct fmt_err *err)
-{
-    struct merge_out *mo = ctx;
-    uint32_t id = mo->w->next_seg;
-    char path[4096];
-    struct wseg *s;
-    int rc;
-
-    if (mo->n == mo->cap) {
-        size_t cap = mo->cap ? mo->cap * 2 : 4;
-        s = realloc(mo->segs, cap * sizeof(*s));
-        if (!s)
-            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
-        mo->segs = s;
-        mo->cap = cap;
-    }
-    fmt_seg_filename(mo->w->dir, id, path, sizeof(path));
-    rc = fmt_seg_builder_write(b, path, err);
-    if (rc != FMT_OK)
-        return rc;
-    mo->w->next_seg++;
-    s = &mo->segs[mo->n];
-    memset(s, 0, sizeof(*s));
-    s->id = id;
-    s->ndocs = fmt_seg_builder_ndocs(b);
-    rc = fmt_seg_open(&s->seg, path, err);
-    if (rc == FMT_OK)
-        mo->n++;
-    return rc;
-}
-
-/* Replace segs[start, end) by their merge (zero or more new segments at the same place).
- * *PROGRESS = 1 when the segment count went down. */
+/* Replace segs[start, end) by their merge: one new segment at the same place, or none
+ * when no article in them is live. *PROGRESS = 1 when the segment count went down. */
 static int merge_range(struct idx_writer *w, size_t start, size_t end, int *progress,
                        struct fmt_err *err)
 {
-    size_t nin = end - start, need;
-    struct idx_merge_input *in = calloc(nin ? nin : 1, sizeof(*in));
-    struct merge_out mo = {w, NULL, 0, 0};
+    size_t nin = end - start, nout;
+    struct fmt_seg_merge_input *in = calloc(nin ? nin : 1, sizeof(*in));
+    struct wseg out;
     uint64_t copied;
+    char path[4096];
     int rc;
 
     *progress = 0;
@@ -648,41 +616,36 @@ static int merge_range(struct idx_writer *w, size_t start, size_t end, int *prog
         in[i].seg = w->segs[start + i].seg;
         in[i].deleted = w->segs[start + i].ndeleted ? w->segs[start + i].deleted : NULL;
     }
-    rc = idx_merge_copy(in, nin, w->an, w->opts.mem_budget, emit_seg, &mo, &copied, err);
+    memset(&out, 0, sizeof(out));
+    out.id = w->next_seg;
+    fmt_seg_filename(w->dir, out.id, path, sizeof(path));
+    rc = idx_merge_copy(in, nin, path, &copied, err);
     free(in);
-    need = w->nsegs - nin + mo.n;
-    if (rc == FMT_OK && need > w->segs_cap) {
-        struct wseg *s = realloc(w->segs, need * sizeof(*s));
-        if (!s)
-            rc = fmt_errorf(err, FMT_ENOMEM, "out of memory");
-        else {
-            w->segs = s;
-            w->segs_cap = need;
-        }
-    }
-    if (rc != FMT_OK) { /* the files written are unreferenced: removed as leftovers */
-        for (size_t i = 0; i < mo.n; i++)
-            fmt_seg_close(mo.segs[i].seg);
-        free(mo.segs);
+    if (rc != FMT_OK)
         return rc;
+    nout = copied > 0;
+    if (nout) {
+        w->next_seg++;
+        out.ndocs = (uint32_t)copied;
+        if ((rc = fmt_seg_open(&out.seg, path, err)) != FMT_OK)
+            return rc; /* unreferenced: removed as a leftover */
     }
     for (size_t i = start; i < end; i++) {
         fmt_seg_close(w->segs[i].seg);
         free(w->segs[i].deleted);
     }
-    memmove(&w->segs[start + mo.n], &w->segs[end], (w->nsegs - end) * sizeof(*w->segs));
-    if (mo.n)
-        memcpy(&w->segs[start], mo.segs, mo.n * sizeof(*w->segs));
-    w->nsegs = need;
-    free(mo.segs);
-    *progress = mo.n < nin;
+    memmove(&w->segs[start + nout], &w->segs[end], (w->nsegs - end) * sizeof(*w->segs));
+    if (nout)
+        w->segs[start] = out;
+    w->nsegs = w->nsegs - nin + nout;
+    *progress = nout < nin;
     w->counts.merges++;
     w->counts.merged_docs += copied;
     return FMT_OK;
 }
 
-/* Run the tiered policy (merge.c) until it has nothing to do or stops making progress
- * (a merge whose output the memory budget split into as many segments as it read). */
+/* Run the tiered policy (merge.c) until it has nothing to do (every merge it picks has
+ * two or more inputs and one output, so each one makes progress). */
 static int merge_by_policy(struct idx_writer *w, struct fmt_err *err)
 {
     uint64_t *live = NULL;

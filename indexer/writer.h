@@ -66,9 +66,9 @@ int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_a
 int idx_writer_delete(struct idx_writer *w, const char *id, int *found, struct fmt_err *err);
 /* Make everything added or deleted so far durable and visible (a new manifest). */
 int idx_writer_commit(struct idx_writer *w, struct fmt_err *err);
-/* Merge every segment into one (several when the memory budget is passed), dropping
- * deleted articles, and commit. Query results are unchanged. FMT_OK, FMT_EIO, FMT_ENOMEM,
- * FMT_ECORRUPT. */
+/* Merge every segment into one, dropping deleted articles, and commit (an index whose
+ * every article is deleted is left without segments). Query results are unchanged.
+ * FMT_OK, FMT_EIO, FMT_ENOMEM, FMT_ECORRUPT. */
 int idx_writer_compact(struct idx_writer *w, struct fmt_err *err);
 /* Segments the writer holds now (committed, flushed or merged). */
 size_t idx_writer_nsegs(const struct idx_writer *w);
