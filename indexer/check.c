@@ -1,5 +1,9 @@
 /* check.c - verify an index and report every problem with the file it is in. Read-only:
- * safe to run while a writer commits (it checks the manifest it read). */
+ * safe to run while a writer commits. A commit publishes a new MANIFEST and then removes
+ * the files only the old one named, so a check of the old manifest can find a segment
+ * "missing" that was merely replaced. Problems are therefore held back until the pass
+ * ends; when there were some and the MANIFEST has changed meanwhile, the pass is run
+ * again on the new one (up to CHECK_TRIES times), as format/snapshot.c does for readers. */
 #include "check.h"
 
 #include <dirent.h>
@@ -10,14 +14,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "manifest.h"
 #include "segment.h"
 
+#define CHECK_TRIES 5
+
 struct checker {
     const char *dir;
-    idx_check_fn fn;
-    void *ctx;
     struct idx_check_summary *sum;
+    struct fmt_buf problems; /* messages found in this pass, each NUL-terminated */
+    int nomem;               /* a message could not be kept */
 };
 
 static void problem(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -31,7 +38,8 @@ static void problem(struct checker *c, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     c->sum->problems++;
-    c->fn(c->ctx, msg);
+    if (fmt_buf_append(&c->problems, msg, strlen(msg) + 1) != FMT_OK)
+        c->nomem = 1;
 }
 
 /* Open and fully verify the segment at PATH; *NDOCS gets its doc count (0 when broken). */
@@ -167,28 +175,66 @@ static int check_all_segment_files(struct checker *c)
     return rc;
 }
 
-int idx_check(const char *dir, idx_check_fn fn, void *ctx, struct idx_check_summary *sum,
-              struct fmt_err *err)
+/* One pass over DIR; *GEN gets the generation of the manifest it read (0: unreadable). */
+static int check_pass(struct checker *c, uint64_t *gen, struct fmt_err *err)
 {
-    struct checker c = {dir, fn, ctx, sum};
     struct fmt_manifest m;
     struct fmt_err e = {0, ""};
     int rc;
 
-    memset(sum, 0, sizeof(*sum));
-    rc = fmt_manifest_read(dir, &m, &e);
+    *gen = 0;
+    rc = fmt_manifest_read(c->dir, &m, &e);
     if (rc == FMT_ENOTFOUND)
-        return fmt_errorf(err, rc, "no index at %s", dir);
+        return fmt_errorf(err, rc, "no index at %s", c->dir);
     if (rc == FMT_ENOMEM)
         return fmt_errorf(err, rc, "%s", e.msg);
     if (rc != FMT_OK) {
-        problem(&c, "%s", e.msg);
-        rc = check_all_segment_files(&c);
+        problem(c, "%s", e.msg);
+        rc = check_all_segment_files(c);
     } else {
-        rc = check_manifest_segs(&c, &m);
+        *gen = m.generation;
+        rc = check_manifest_segs(c, &m);
         fmt_manifest_release(&m);
     }
+    if (rc != FMT_OK || c->nomem)
+        return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", c->dir);
+    return FMT_OK;
+}
+
+/* 1 when DIR's MANIFEST now has another generation than GEN (a commit happened). */
+static int manifest_moved(const char *dir, uint64_t gen)
+{
+    struct fmt_manifest m;
+    int moved;
+
+    if (fmt_manifest_read(dir, &m, NULL) != FMT_OK)
+        return 0;
+    moved = m.generation != gen;
+    fmt_manifest_release(&m);
+    return moved;
+}
+
+int idx_check(const char *dir, idx_check_fn fn, void *ctx, struct idx_check_summary *sum,
+              struct fmt_err *err)
+{
+    struct checker c = {dir, sum, {0}, 0};
+    uint64_t gen;
+    int rc;
+
+    fmt_buf_init(&c.problems);
+    for (int tries = 1;; tries++) {
+        memset(sum, 0, sizeof(*sum));
+        c.problems.len = 0;
+        rc = check_pass(&c, &gen, err);
+        if (rc != FMT_OK || !sum->problems || !gen || tries == CHECK_TRIES ||
+            !manifest_moved(dir, gen))
+            break;
+    }
+    if (rc == FMT_OK)
+        for (size_t off = 0; off < c.problems.len; off += strlen((char *)c.problems.p + off) + 1)
+            fn(ctx, (char *)c.problems.p + off);
+    fmt_buf_release(&c.problems);
     if (rc != FMT_OK)
-        return fmt_errorf(err, rc, "%s: out of memory", dir);
+        return rc;
     return sum->problems ? FMT_ECORRUPT : FMT_OK;
 }

@@ -320,12 +320,25 @@ reader() {
     done
 }
 
+# `newsidx check` in a loop: one line "STATUS" per run, output of failed runs in $1.err.
+checker() {
+    local st out
+    while [ ! -e "$T/stop" ]; do
+        st=0
+        out=$("$BIN/newsidx" check 2>&1) || st=$?
+        echo "$st" >> "$1"
+        [ "$st" -eq 0 ] || printf '%s\n' "$out" >> "$1.err"
+    done
+}
+
 @test "readers querying during add, compact and rebuild never fail and never see a partial index" {
     cp -r "$W/ref0" "$IX"
     reader r1 3>&- &
     r1=$!
     reader r2 3>&- &
     r2=$!
+    checker c1 3>&- &
+    c1=$!
     cycles=0
     while :; do # ref0 -> ten commits with merges -> ref10 -> compact -> rebuild to ref0
         "$BIN/newsidx" add --commit-every $B "$W/rest.jsonl"
@@ -336,7 +349,7 @@ reader() {
         [ "$cycles" -lt 30 ]
     done
     touch "$T/stop"
-    wait "$r1" "$r2"
+    wait "$r1" "$r2" "$c1"
     cat r1 r2 > all
     total=$(wc -l < all)
     for ((i = 0; i < ${#QUERIES[@]}; i++)); do
@@ -348,6 +361,10 @@ reader() {
     echo "# readers: $total queries over $cycles writer cycles, $failed failed, $distinct distinct answers" >&3
     [ "$failed" -eq 0 ] || { grep -vxF -f ok all | sort | uniq -c | head; false; }
     [ ! -s r1.err ] && [ ! -s r2.err ] || { cat r1.err r2.err | sort | uniq -c | head; false; }
+    # a check that raced a commit re-checks the new manifest: never a false "missing"
+    echo "# checks: $(wc -l < c1) runs of newsidx check, $(grep -cvx 0 c1 || true) not clean" >&3
+    [ ! -s c1.err ] || { sort c1.err | uniq -c | head; false; }
+    [ "$(wc -l < c1)" -ge 1 ]
     [ "$total" -ge 1000 ]
     [ "$distinct" -gt $((2 * ${#QUERIES[@]})) ] # the readers saw commits in the middle of add
 }
