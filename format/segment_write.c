@@ -90,6 +90,7 @@
 #define NO_DOC UINT32_MAX
 
 #define BATCH 16 /* occurrences looked up together (batch_add) */
+#define POS_PASS_MIN_TERMS 4096 /* fewer terms: a thread costs more than it saves */
 
 /* An occurrence waiting in the batch; its key is in builder.batch_keys. */
 struct pending {
@@ -836,8 +837,10 @@ static void append_section(struct seg_out *o, enum seg_section s, const struct f
     end_section(o, s);
 }
 
-/* Append E's positions to the file: per block of FMT_BLOCK docs, u8 k and the Rice codes. */
-static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_t ns)
+/* Append E's positions, per block of FMT_BLOCK docs u8 k and the Rice codes, to OUT, or to
+ * the file when OUT is NULL. */
+static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_t ns,
+                           struct fmt_buf *out)
 {
     const uint8_t *p = e->post.p, *end = p + e->post.len;
     const uint8_t *pp = e->pos.p, *pend = pp ? pp + e->pos.len : pp; /* NULL: no positions */
@@ -857,10 +860,15 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
             uint64_t len;
             if (block_positions(o, &pp, pend, npos, &k, &len) != FMT_OK)
                 return FMT_ENOMEM;
-            o->rice.len = 0;
-            if (segenc_rice_block(&o->rice, o->posv, (size_t)npos, k, len) != FMT_OK)
-                return FMT_ENOMEM;
-            fmt_file_append(&o->f, o->rice.p, o->rice.len);
+            if (out) {
+                if (segenc_rice_block(out, o->posv, (size_t)npos, k, len) != FMT_OK)
+                    return FMT_ENOMEM;
+            } else {
+                o->rice.len = 0;
+                if (segenc_rice_block(&o->rice, o->posv, (size_t)npos, k, len) != FMT_OK)
+                    return FMT_ENOMEM;
+                fmt_file_append(&o->f, o->rice.p, o->rice.len);
+            }
             n = 0;
             npos = 0;
         }
@@ -868,10 +876,38 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
     return FMT_OK;
 }
 
+/* The positions pass over the sorted terms. With two threads it runs on a thread of its own
+ * into a buffer (POS: the whole positions section, about 5% of the builder's memory, 3.6 MB
+ * for all of Reuters + BBC) while the calling thread writes the postings section and the
+ * dictionary; both passes only read the term buffers. */
+struct pos_pass {
+    const struct fmt_seg_builder *b;
+    const struct sort_rec *recs;
+    struct seg_out o;   /* scratch only (posv); its file is unused */
+    struct fmt_buf pos;
+    int rc;
+};
+
+static void *pos_pass_main(void *arg)
+{
+    struct pos_pass *pp = arg;
+
+    for (size_t i = 0; i < pp->b->nterms && pp->rc == FMT_OK; i++) {
+        const struct term_entry *e = &pp->b->terms[pp->recs[i].term];
+        if (fmt_ns_has_positions(pp->recs[i].key[0]))
+            pp->rc = write_positions(&pp->o, e, pp->recs[i].key[0], &pp->pos);
+    }
+    return NULL;
+}
+
+static void seg_out_release(struct seg_out *o);
+
 static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
 {
     struct sort_rec *recs = malloc((b->nterms ? b->nterms : 1) * sizeof(*recs));
-    int rc = FMT_OK;
+    struct pos_pass *pp = NULL;
+    pthread_t thread;
+    int rc = FMT_OK, threaded = 0;
 
     if (!recs)
         return FMT_ENOMEM;
@@ -881,6 +917,13 @@ static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
         recs[i].term = (uint32_t)i;
     }
     qsort(recs, b->nterms, sizeof(*recs), cmp_sort_rec);
+    if (b->pipe && b->nterms >= POS_PASS_MIN_TERMS && (pp = calloc(1, sizeof(*pp)))) {
+        pp->b = b;
+        pp->recs = recs;
+        segenc_dict_init(&pp->o.dict);
+        fmt_buf_init(&pp->pos);
+        threaded = pthread_create(&thread, NULL, pos_pass_main, pp) == 0;
+    }
     begin_section(o, SEC_POSTINGS);
     for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
         const struct term_entry *e = &b->terms[recs[i].term];
@@ -892,14 +935,28 @@ static int write_terms(const struct fmt_seg_builder *b, struct seg_out *o)
         o->pos_off += o->term_pos_len;
     }
     end_section(o, SEC_POSTINGS);
-    /* second pass: positions encoded again from the terms' buffers (no section-sized copy) */
     begin_section(o, SEC_POSITIONS);
-    for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
-        const struct term_entry *e = &b->terms[recs[i].term];
-        if (fmt_ns_has_positions(recs[i].key[0]))
-            rc = write_positions(o, e, recs[i].key[0]);
+    if (threaded) {
+        pthread_join(thread, NULL);
+        if (rc == FMT_OK)
+            rc = pp->rc;
+        if (rc == FMT_OK)
+            fmt_file_append(&o->f, pp->pos.p, pp->pos.len);
+    } else {
+        /* second pass: positions encoded again from the terms' buffers (no section-sized
+         * copy) */
+        for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
+            const struct term_entry *e = &b->terms[recs[i].term];
+            if (fmt_ns_has_positions(recs[i].key[0]))
+                rc = write_positions(o, e, recs[i].key[0], NULL);
+        }
     }
     end_section(o, SEC_POSITIONS);
+    if (pp) {
+        fmt_buf_release(&pp->pos);
+        seg_out_release(&pp->o);
+        free(pp);
+    }
     free(recs);
     return rc;
 }
