@@ -219,14 +219,20 @@ static int live_df(const struct fmt_snapshot *s, size_t i, const struct fmt_term
     return rc;
 }
 
-int fmt_snapshot_df(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
-                    int title_only, uint64_t *df, struct fmt_err *err)
+int fmt_snapshot_lookup(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
+                        int title_only, uint64_t *df, struct fmt_term_info *infos,
+                        struct fmt_err *err)
 {
     *df = 0;
     for (size_t i = 0; i < s->nsegs; i++) {
         struct fmt_term_info ti;
         uint64_t n;
         int rc = fmt_seg_lookup(s->segs[i].seg, ns, term, len, &ti, err);
+        if (infos) {
+            memset(&infos[i], 0, sizeof(infos[i]));
+            if (rc == FMT_OK)
+                infos[i] = ti;
+        }
         if (rc == FMT_ENOTFOUND)
             continue;
         if (rc == FMT_OK)
@@ -236,4 +242,10 @@ int fmt_snapshot_df(const struct fmt_snapshot *s, uint8_t ns, const char *term, 
         *df += n;
     }
     return FMT_OK;
+}
+
+int fmt_snapshot_df(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
+                    int title_only, uint64_t *df, struct fmt_err *err)
+{
+    return fmt_snapshot_lookup(s, ns, term, len, title_only, df, NULL, err);
 }

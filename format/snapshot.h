@@ -42,5 +42,12 @@ int fmt_snapshot_deleted(const struct fmt_snapshot *s, size_t i, uint32_t doc);
  * counts docs with the term in the title. FMT_OK or FMT_ECORRUPT. */
 int fmt_snapshot_df(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
                     int title_only, uint64_t *df, struct fmt_err *err);
+/* fmt_snapshot_df that also keeps what each segment's dictionary said, so that a query
+ * binding the term to segment I later needs no second lookup: INFOS (fmt_snapshot_nsegs(s)
+ * slots, caller's) receives segment I's entry in INFOS[I], with df 0 when segment I does
+ * not hold the term (a real entry has df >= 1). */
+int fmt_snapshot_lookup(const struct fmt_snapshot *s, uint8_t ns, const char *term, size_t len,
+                        int title_only, uint64_t *df, struct fmt_term_info *infos,
+                        struct fmt_err *err);
 
 #endif

@@ -313,11 +313,15 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
             continue;
         }
         int ok = 1;
-        if (it->floor_bm) { /* pruning: the score (cheap) before positions (costly) */
-            double sc = 0.0;
+        if (it->floor_bm) { /* pruning: the score (cheap) before positions (costly), and
+                             * a bound without the length column (cheaper) before that */
+            double ub = 0.0, sc = 0.0;
             for (size_t j = 0; j < it->nkids; j++)
+                ub += q_iter_score_ub(it->kids[j], doc, it->floor_bm);
+            ok = ub * (1.0 + 1e-9) > it->floor;
+            for (size_t j = 0; ok && j < it->nkids; j++)
                 sc += q_iter_score(it->kids[j], doc, it->floor_bm, NULL, NULL);
-            ok = sc > it->floor;
+            ok = ok && sc > it->floor;
         }
         for (size_t e = 0; e < it->nexcl && ok; e++) {
             rc = q_iter_advance(it->excl[e], doc, err);
@@ -551,6 +555,44 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
         for (size_t k = 0; k < it->nkids; k++)
             if (it->kids[k]->doc == doc)
                 s += q_iter_score(it->kids[k], doc, bm, fn, ctx);
+        return s;
+    default:
+        return 0.0;
+    }
+}
+
+/* A term leaf on DOC: its tf over the loaded block's shortest lengths (see iter.h). */
+static double ub_term(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
+{
+    const struct fmt_postings *p = it->post;
+    uint32_t tf[2];
+    if (!p->loaded || p->docs[p->i] != doc)
+        return score_term(it, doc, bm, NULL, NULL);
+    if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
+        return 0.0;
+    tf[0] = p->tf[0][p->i];
+    tf[1] = p->nfields > 1 ? p->tf[1][p->i] : 0;
+    return q_bm25_contrib(bm, it->w->idf, q_bm25_tfn(bm, it->w->fields, tf, p->bound.min_len));
+}
+
+double q_iter_score_ub(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
+{
+    double s = 0.0;
+    if (it->doc != doc)
+        return 0.0;
+    switch (it->kind) {
+    case Q_IT_TERM:
+        return ub_term(it, doc, bm);
+    case Q_IT_OR:
+        if (it->syn)
+            return score_synonym(it, doc, bm, NULL, NULL);
+        for (size_t i = 0, n = kids_on(it, doc); i < n; i++)
+            s += q_iter_score_ub(it->kids[it->on[i]], doc, bm);
+        return s;
+    case Q_IT_AND:
+    case Q_IT_PHRASE:
+        for (size_t k = 0; k < it->nkids; k++)
+            s += q_iter_score_ub(it->kids[k], doc, bm);
         return s;
     default:
         return 0.0;

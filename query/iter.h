@@ -160,4 +160,13 @@ typedef void (*q_explain_fn)(void *ctx, const struct q_explain_term *t);
 double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm,
                     q_explain_fn fn, void *ctx);
 
+/* An upper bound of q_iter_score(IT, DOC) (IT on DOC) that reads no per-doc column: a
+ * term leaf scores its own tf over the shortest field lengths of the block its cursor has
+ * loaded (fmt_block_bound.min_len, no longer than DOC's), with the same arithmetic as the
+ * real score, so never below it beyond rounding (compare with a relative margin, as for
+ * q_iter_bound); a leaf whose cursor holds no bound for DOC and a synonym group score
+ * exactly. The pruned walk (plan.c) rejects most candidates with it without touching the
+ * length column, which in a fresh process costs page faults and cache misses. */
+double q_iter_score_ub(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm);
+
 #endif

@@ -34,6 +34,8 @@ struct pnode {
     size_t len;
     struct q_term_w w;    /* TERM: scoring; OR of a prefix: the synonym's shared weight */
     uint64_t df;          /* TERM (scoring): global document frequency */
+    struct fmt_term_info *ti; /* TERM (scoring): each segment's entry from the df lookup,
+                                 df 0 where absent; NULL: bind looks the term up */
     int syn;              /* OR: a prefix's expansions, scored as one term (w) */
     struct pnode **kids;  /* AND: positive kids; OR; PHRASE: TERM kids; NOT: the kid */
     size_t nkids;
@@ -203,8 +205,13 @@ static int make_term(struct q_plan *p, const struct scope *sc, const char *term,
     n->w.label = label;
     n->w.scoring = !neg && sc->ns == FMT_NS_TEXT;
     if (n->w.scoring) {
+        size_t nsegs = fmt_snapshot_nsegs(p->snap);
         uint64_t df;
-        int rc = fmt_snapshot_df(p->snap, sc->ns, term, len, sc->require == 1u, &df, err);
+        int rc;
+        n->ti = q_arena_alloc(&p->mem, (nsegs ? nsegs : 1) * sizeof(*n->ti));
+        if (!n->ti)
+            return oom(err);
+        rc = fmt_snapshot_lookup(p->snap, sc->ns, term, len, sc->require == 1u, &df, n->ti, err);
         if (rc != FMT_OK)
             return rc;
         n->w.idf = q_bm25_idf(fmt_snapshot_stats(p->snap)->ndocs, df);
@@ -613,14 +620,19 @@ fail:
 
 /* ---- Evaluation ------------------------------------------------------------------- */
 
-static int bind(const struct pnode *n, const struct fmt_seg *seg, struct q_iters *s,
+/* Iterators of N over segment SI (SEG). */
+static int bind(const struct pnode *n, size_t si, const struct fmt_seg *seg, struct q_iters *s,
                 struct q_iter **out, struct fmt_err *err)
 {
     struct q_iter **kids = NULL, **excl = NULL;
     int rc = FMT_OK;
     switch (n->kind) {
     case PK_TERM:
-        return q_iter_term(s, seg, n->ns, n->term, n->len, n->require, &n->w, out, err);
+        if (!n->ti)
+            return q_iter_term(s, seg, n->ns, n->term, n->len, n->require, &n->w, out, err);
+        if (n->ti[si].df == 0)
+            return q_iter_empty(s, out, err);
+        return q_iter_term_info(s, seg, &n->ti[si], n->require, &n->w, out, err);
     case PK_DATE:
         return q_iter_date(s, seg, n->lo, n->hi, out, err);
     case PK_ALL:
@@ -633,9 +645,9 @@ static int bind(const struct pnode *n, const struct fmt_seg *seg, struct q_iters
     if (!kids || !excl)
         return oom(err);
     for (size_t i = 0; rc == FMT_OK && i < n->nkids; i++)
-        rc = bind(n->kids[i], seg, s, &kids[i], err);
+        rc = bind(n->kids[i], si, seg, s, &kids[i], err);
     for (size_t i = 0; rc == FMT_OK && i < n->nexcl; i++)
-        rc = bind(n->excl[i], seg, s, &excl[i], err);
+        rc = bind(n->excl[i], si, seg, s, &excl[i], err);
     if (rc != FMT_OK)
         return rc;
     switch (n->kind) {
@@ -686,15 +698,25 @@ static int cmp_pkid(const void *x, const void *y)
 }
 
 /* Score live doc D of segment I (KIDS: the N clauses whose sum is the root's score, in
- * query order, as q_iter_score sums them) and offer it to TOPK. */
+ * query order, as q_iter_score sums them) and offer it to TOPK. Once TOPK is full, a doc
+ * whose column-free bound (q_iter_score_ub) is no better than the worst kept hit is passed
+ * over unscored: docs come in global id order, so it would lose even a tie. */
 static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t n, uint32_t d,
                   struct q_topk *topk, uint64_t *count)
 {
     const struct fmt_seg *seg = fmt_snapshot_seg(p->snap, i);
-    struct q_hit h = {0.0, fmt_snapshot_base(p->snap, i) + d, 0};
+    struct q_hit h = {0.0, fmt_snapshot_base(p->snap, i) + d, 0}, worst;
     if (fmt_snapshot_deleted(p->snap, i, d))
         return;
     ++*count;
+    if (q_topk_threshold(topk, &worst)) {
+        double ub = 0.0;
+        for (size_t q = 0; q < n; q++)
+            if (kids[q]->doc == d)
+                ub += q_iter_score_ub(kids[q], d, &p->bm);
+        if (ub * (1.0 + 1e-9) <= worst.score)
+            return;
+    }
     for (size_t q = 0; q < n; q++)
         if (kids[q]->doc == d)
             h.score += q_iter_score(kids[q], d, &p->bm, NULL, NULL);
@@ -815,7 +837,7 @@ int q_plan_run(struct q_plan *p, const struct q_run *r, uint64_t *count, struct 
         struct q_iters s;
         struct q_iter *root;
         q_iters_init(&s);
-        rc = bind(p->root, seg, &s, &root, err);
+        rc = bind(p->root, i, seg, &s, &root, err);
         if (rc == FMT_OK && r->prune && r->topk && !r->fn && r->topk->k > 0 &&
             r->topk->sort == Q_SORT_RELEVANCE) {
             rc = run_pruned(p, i, &s, root, r->topk, count, err);
@@ -881,7 +903,7 @@ int q_plan_explain(struct q_plan *p, uint64_t gdoc, q_explain_fn fn, void *ctx, 
     if (q_plan_locate(p->snap, gdoc, &i, &doc) != FMT_OK)
         return FMT_ENOTFOUND;
     q_iters_init(&s);
-    rc = bind(p->root, fmt_snapshot_seg(p->snap, i), &s, &root, err);
+    rc = bind(p->root, i, fmt_snapshot_seg(p->snap, i), &s, &root, err);
     if (rc == FMT_OK)
         rc = q_iter_advance(root, doc, err);
     if (rc == FMT_OK && (root->doc != doc || fmt_snapshot_deleted(p->snap, i, doc)))

@@ -428,6 +428,66 @@ static void test_iter_synonym_scores_summed_tf_once(void **state)
     assert_true(fabs(seen.contrib - want) < 1e-12);
 }
 
+/* Docs over several postings blocks with varied field lengths and tfs. */
+static int setup_varied(void **state)
+{
+    enum { N = 600 };
+    static struct doc_spec docs[N];
+    static char titles[N][96], bodies[N][512];
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (!fx)
+        return -1;
+    *state = fx;
+    for (size_t i = 0; i < N; i++) {
+        size_t t = 0, b = 0;
+        t += (size_t)snprintf(titles[i] + t, sizeof(titles[i]) - t, "%s", i % 7 ? "news" : "alpha");
+        for (size_t k = 0; k < i % 9; k++)
+            t += (size_t)snprintf(titles[i] + t, sizeof(titles[i]) - t, " filler");
+        for (size_t k = 0; k <= i % 5; k++)
+            b += (size_t)snprintf(bodies[i] + b, sizeof(bodies[i]) - b, "alpha ");
+        if (i % 2)
+            b += (size_t)snprintf(bodies[i] + b, sizeof(bodies[i]) - b, "beta beta ");
+        for (size_t k = 0; k < i % 41; k++)
+            b += (size_t)snprintf(bodies[i] + b, sizeof(bodies[i]) - b, "pad ");
+        docs[i].title = titles[i];
+        docs[i].body = bodies[i];
+        docs[i].ts = (int64_t)i;
+    }
+    return build(fx, docs, N);
+}
+
+/* q_iter_score_ub never falls below q_iter_score, on terms, AND and OR, and equals it on a
+ * doc whose lengths are its block's shortest. */
+static void test_iter_score_ub_bounds_the_score_without_the_length_column(void **state)
+{
+    struct fixture *fx = *state;
+    struct q_term_w wa = {1.3, 3u, 1, "alpha"}, wb = {2.1, 3u, 1, "beta"};
+    struct q_bm25_params p;
+    struct q_bm25 bm;
+    q_bm25_params_default(&p);
+    q_bm25_init(&bm, &p, 4.0, 20.0);
+    for (int shape = 0; shape < 3; shape++) {
+        struct q_iter *k[2] = {term(fx, "alpha", 0, &wa), term(fx, "beta", 0, &wb)}, *it = k[0];
+        size_t n = 0, equal = 0;
+        if (shape == 1)
+            assert_int_equal(q_iter_and(&fx->its, k, 2, NULL, 0, &it, NULL), FMT_OK);
+        else if (shape == 2)
+            assert_int_equal(q_iter_or(&fx->its, k, 2, &it, NULL), FMT_OK);
+        assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+        while (it->doc != FMT_DOC_END) {
+            double sc = q_iter_score(it, it->doc, &bm, NULL, NULL);
+            double ub = q_iter_score_ub(it, it->doc, &bm);
+            assert_true(sc > 0.0);
+            assert_true(ub >= sc * (1.0 - 1e-12));
+            equal += ub == sc;
+            n++;
+            assert_int_equal(q_iter_advance(it, it->doc + 1, NULL), FMT_OK);
+        }
+        assert_int_equal(n, shape == 1 ? 300 : 600);
+        assert_true(equal > 0 && equal < n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +516,8 @@ int main(void)
                                         setup_small, teardown),
         cmocka_unit_test_setup_teardown(test_iter_or_scores_only_kids_on_the_doc, setup_small,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_iter_score_ub_bounds_the_score_without_the_length_column,
+                                        setup_varied, teardown),
         cmocka_unit_test_setup_teardown(test_iter_and_gallops_across_blocks, setup_large,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_iter_not_over_many_blocks_counts_the_complement,
