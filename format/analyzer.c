@@ -106,6 +106,7 @@ struct stem_slot {
 struct fmt_analyzer {
     struct fmt_analyzer_cfg cfg;
     struct sb_stemmer *stemmer; /* NULL for language "none" */
+    int stem_keeps_first;       /* the stemmer never changes a word's first byte */
     utf8proc_option_t fold_opts;
     /* utf8proc scratch: ucs_cap + 1 code points (reencode writes a NUL past the end) */
     int32_t *ucs;
@@ -543,9 +544,10 @@ static int stem_word(struct fmt_analyzer *an, const uint8_t **term, size_t *tlen
 }
 
 /* Fold, stem and hand the word W to FN as token number POS. *EMITTED says whether a token
- * was produced (dropped words take no position). Returns FMT_OK, an error or FN's value. */
+ * was produced (dropped words take no position). With FIRST, FN only sees terms starting
+ * with a flagged byte (fmt_analyze_first). Returns FMT_OK, an error or FN's value. */
 static int emit_word(struct fmt_analyzer *an, const struct word *w, int stem, uint32_t pos,
-                     fmt_token_fn fn, void *ctx, int *emitted)
+                     const uint8_t *first, fmt_token_fn fn, void *ctx, int *emitted)
 {
     struct fmt_token tok;
     const uint8_t *term = an->raw;
@@ -562,22 +564,26 @@ static int emit_word(struct fmt_analyzer *an, const struct word *w, int stem, ui
     }
     if (tlen == 0 || tlen > TERM_MAX)
         return FMT_OK; /* only marks (stripped), or a blob */
+    *emitted = 1;
+    if (first && !first[term[0]] && (!stem || !an->stemmer || an->stem_keeps_first))
+        return FMT_OK; /* its term cannot start with a flagged byte */
     if (stem && an->stemmer && w->has_letter) {
         rc = stem_word(an, &term, &tlen);
         if (rc != FMT_OK)
             return rc;
     }
+    if (first && (tlen == 0 || !first[term[0]]))
+        return FMT_OK;
     tok.term = (const char *)term;
     tok.len = tlen;
     tok.pos = pos;
     tok.start = w->start;
     tok.end = w->end;
-    *emitted = 1;
     return fn(ctx, &tok);
 }
 
 static int analyze(struct fmt_analyzer *an, const char *text, size_t len, int stem,
-                   fmt_token_fn fn, void *ctx)
+                   const uint8_t *first, fmt_token_fn fn, void *ctx)
 {
     const uint8_t *s = (const uint8_t *)text;
     size_t i = 0, n;
@@ -606,7 +612,7 @@ static int analyze(struct fmt_analyzer *an, const char *text, size_t len, int st
             i = w.end;
         else
             i = scan_word(an, s, len, i, cls, n, &w);
-        rc = emit_word(an, &w, stem, pos, fn, ctx, &emitted);
+        rc = emit_word(an, &w, stem, pos, first, fn, ctx, &emitted);
         if (rc != FMT_OK)
             return rc;
         pos += (uint32_t)emitted;
@@ -617,13 +623,19 @@ static int analyze(struct fmt_analyzer *an, const char *text, size_t len, int st
 int fmt_analyze(struct fmt_analyzer *an, const char *text, size_t len, fmt_token_fn fn,
                 void *ctx)
 {
-    return analyze(an, text, len, 1, fn, ctx);
+    return analyze(an, text, len, 1, NULL, fn, ctx);
 }
 
 int fmt_analyze_unstemmed(struct fmt_analyzer *an, const char *text, size_t len,
                           fmt_token_fn fn, void *ctx)
 {
-    return analyze(an, text, len, 0, fn, ctx);
+    return analyze(an, text, len, 0, NULL, fn, ctx);
+}
+
+int fmt_analyze_first(struct fmt_analyzer *an, const char *text, size_t len,
+                      const uint8_t first[256], fmt_token_fn fn, void *ctx)
+{
+    return analyze(an, text, len, 1, first, fn, ctx);
 }
 
 /* ---- lifetime -------------------------------------------------------------------------- */
@@ -649,6 +661,10 @@ static int open_stemmer(struct fmt_analyzer *an, struct fmt_err *err)
         return fmt_errorf(err, FMT_EINVAL, "unknown analyzer language \"%s\"",
                           an->cfg.language);
     }
+    /* Porter2 (english) rewrites suffixes only: its R1 region starts after a vowel and a
+     * consonant, so no rule reaches the first letter, and its exceptional forms (skies ->
+     * sky, dying -> die, ...) keep it too */
+    an->stem_keeps_first = strcmp(an->cfg.language, "english") == 0;
     an->cache_slots = CACHE_SLOTS_START;
     an->cache_arena_size = CACHE_ARENA_START;
     an->cache = calloc(an->cache_slots, sizeof(*an->cache));

@@ -47,6 +47,14 @@ int fmt_analyze(struct fmt_analyzer *an, const char *text, size_t len, fmt_token
 int fmt_analyze_unstemmed(struct fmt_analyzer *an, const char *text, size_t len,
                           fmt_token_fn fn, void *ctx);
 
+/* fmt_analyze for finding known terms (snippets): FN sees only the tokens whose term
+ * starts with a byte flagged in FIRST[256], with the positions fmt_analyze gives. With a
+ * stemmer that never changes a word's first letter (english: Porter2 only rewrites
+ * suffixes, and its exception list keeps first letters) or without one, the other words
+ * are not even stemmed, which is most of the cost of a snippet. */
+int fmt_analyze_first(struct fmt_analyzer *an, const char *text, size_t len,
+                      const uint8_t first[256], fmt_token_fn fn, void *ctx);
+
 /* Number of invalid UTF-8 sequences in TEXT[0..len) (0 when the text is valid). If
  * FIRST_BAD is not NULL it receives the byte offset of the first one. */
 size_t fmt_utf8_invalid(const char *text, size_t len, size_t *first_bad);

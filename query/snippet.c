@@ -183,7 +183,14 @@ int q_snippet(struct fmt_analyzer *an, const char *text, size_t len,
     size_t ws, we;
     int rc = FMT_OK;
     if (nterms > 0) {
-        rc = fmt_analyze(an, text, len, on_token, &c);
+        uint8_t first[256] = {0}; /* first bytes of the terms: other words cannot match */
+        for (size_t i = 0; i < nterms; i++) {
+            if (terms[i].len > 0)
+                first[(uint8_t)terms[i].term[0]] = 1;
+            else if (terms[i].prefix)
+                memset(first, 1, sizeof(first));
+        }
+        rc = fmt_analyze_first(an, text, len, first, on_token, &c);
         if (c.rc != FMT_OK)
             rc = c.rc;
         else if (rc > 0)

@@ -881,6 +881,71 @@ static void test_stem_cache_is_per_analyzer_and_words_alternate_correctly(void *
     fmt_analyzer_free(b);
 }
 
+/* fmt_analyze_first passes exactly the tokens of fmt_analyze whose term starts with a
+ * flagged byte, with the same positions and offsets, whether or not the language lets it
+ * skip stemming the others (english: Porter2 keeps first letters, even for its exceptional
+ * forms; german: stemmed, then filtered). */
+static void check_first(struct fmt_analyzer *an, const char *text, const uint8_t first[256])
+{
+    struct collect all, got, want;
+    size_t i, n = strlen(text);
+
+    collect_init(&all);
+    assert_int_equal(fmt_analyze(an, text, n, collect_fn, &all), FMT_OK);
+    assert_true(all.n < MAX_TOKS);
+    assert_int_equal(fmt_buf_terminate(&all.terms), FMT_OK);
+    collect_init(&want);
+    {
+        const char *t = (const char *)all.terms.p;
+        for (i = 0; i < all.n; i++) {
+            size_t len = strcspn(t, " ");
+            if (first[(uint8_t)t[0]]) {
+                struct fmt_token tok = {t, len, all.tok[i].pos, all.tok[i].start,
+                                        all.tok[i].end};
+                assert_int_equal(collect_fn(&want, &tok), 0);
+            }
+            t += len + (t[len] == ' ');
+        }
+    }
+    collect_init(&got);
+    assert_int_equal(fmt_analyze_first(an, text, n, first, collect_fn, &got), FMT_OK);
+    assert_int_equal(fmt_buf_terminate(&want.terms), FMT_OK);
+    assert_int_equal(fmt_buf_terminate(&got.terms), FMT_OK);
+    assert_string_equal((char *)got.terms.p, (char *)want.terms.p);
+    assert_int_equal(got.n, want.n);
+    for (i = 0; i < got.n; i++) {
+        assert_int_equal(got.tok[i].pos, want.tok[i].pos);
+        assert_int_equal(got.tok[i].start, want.tok[i].start);
+        assert_int_equal(got.tok[i].end, want.tok[i].end);
+    }
+    fmt_buf_release(&all.terms);
+    fmt_buf_release(&want.terms);
+    fmt_buf_release(&got.terms);
+}
+
+static void test_analyze_first_passes_the_tokens_starting_with_flagged_bytes(void **state)
+{
+    static const char text[] =
+        "Skies skis dying lying tying idly gently ugly early only singly news yes "
+        "Kyiv's U.S. 3,141.5 Über STRASSE straße Éclair ñandú generously running "
+        "relational possibility hoping cries agreed succeeded \xce\xb1\xce\xb8\xce\xae\xce\xbd\xce\xb1";
+    static const char *const sets[] = {"s", "dlty", "u", "3k", "e\xc3", "gr", "abcdefghijklmnopqrstuvwxyz",
+                                       "\xce", ""};
+    static const char *const langs[] = {"english", "german", "none"};
+    (void)state;
+    for (size_t l = 0; l < sizeof(langs) / sizeof(langs[0]); l++)
+        for (int fold = 0; fold <= 1; fold++) {
+            struct fmt_analyzer *an = new_analyzer(langs[l], fold);
+            for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+                uint8_t first[256] = {0};
+                for (const char *c = sets[k]; *c; c++)
+                    first[(uint8_t)*c] = 1;
+                check_first(an, text, first);
+            }
+            fmt_analyzer_free(an);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -917,6 +982,7 @@ int main(void)
         cmocka_unit_test(test_one_megabyte_input_has_increasing_positions_and_offsets),
         cmocka_unit_test(test_stem_cache_never_changes_results),
         cmocka_unit_test(test_stem_cache_is_per_analyzer_and_words_alternate_correctly),
+        cmocka_unit_test(test_analyze_first_passes_the_tokens_starting_with_flagged_bytes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
