@@ -145,7 +145,8 @@ typedef int (*fmt_term_fn)(void *ctx, const char *term, size_t len,
 int fmt_seg_prefix(const struct fmt_seg *seg, uint8_t ns, const char *prefix, size_t len,
                    fmt_term_fn fn, void *ctx, struct fmt_err *err);
 
-/* A walk over every term of a segment in key order (for merges). */
+/* A walk over every term of a segment in key order, for one-pass readers (merges): the
+ * dictionary pages behind it leave the resident set (fmt_seg_drop_pages). */
 struct fmt_term_iter; /* defined in segment_read.c */
 /* Start before SEG's first term. *out is owned by the caller (fmt_term_iter_close) and
  * borrows SEG. FMT_OK or FMT_ENOMEM. */
@@ -249,5 +250,13 @@ int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch
 uint32_t fmt_seg_doc_blocks(const struct fmt_seg *seg);
 int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *scratch,
                       uint32_t *first, struct fmt_err *err);
+
+/* Readers that go through a segment once in file order (merges) say which bytes they are
+ * done with, so that the pages leave the process's resident set (MADV_DONTNEED on the
+ * read-only mapping; the page cache keeps them and a later read maps them again): bytes
+ * [0, UPTO) of section SECTION (< FMT_SEG_SECTIONS, file order: 0 postings, 1 positions,
+ * ... 6 docstore), or the doc store before doc-store block BLK. */
+void fmt_seg_drop_pages(const struct fmt_seg *seg, unsigned section, uint64_t upto);
+void fmt_seg_drop_doc_blocks(const struct fmt_seg *seg, uint32_t blk);
 
 #endif

@@ -57,6 +57,11 @@
  * rank table (4 bytes per 64 docs, only with deletions) and a source map (4 bytes per
  * source); per term its skip table (about 10 bytes per 128 postings); per block the
  * position deltas of one input block and one output block (the tokens of 128 docs).
+ * The inputs are read through their mappings, whose pages would count in the resident set
+ * as they are touched: each input's postings, positions and doc store are read once in
+ * file order, so every MiB (or 64 doc-store blocks) the pages behind are handed back
+ * (fmt_seg_drop_pages; they stay in the page cache), and so are the dictionary pages
+ * behind the term walk (fmt_term_iter) and the columns once copied.
  */
 #include "segment_merge.h"
 
@@ -75,6 +80,8 @@
 #define MAX_KEY 4096             /* as the reader: longest dictionary key */
 #define COPY_CHUNK ((size_t)1 << 20) /* bytes read back from a spill file at a time */
 #define COL_CHUNK 65536          /* column bytes gathered before an append */
+#define DROP_EVERY ((uint64_t)1 << 20) /* input bytes read between fmt_seg_drop_pages */
+#define DROP_DOC_BLOCKS 64       /* input doc-store blocks read between drops */
 
 /* ---- spill buffers ------------------------------------------------------------------ */
 
@@ -208,6 +215,9 @@ struct input {
     const uint8_t *key;      /* current term (borrowed from it), NULL when exhausted */
     size_t key_len;
     struct fmt_term_info ti;
+    uint64_t read[2];        /* postings and positions bytes merged so far (the sections
+                              * are in dictionary order) */
+    uint64_t dropped[2];     /* of which handed back with fmt_seg_drop_pages */
 };
 
 static int is_deleted(const struct input *in, uint32_t d)
@@ -587,6 +597,21 @@ static int write_term(struct merger *m, struct fmt_err *err)
     return FMT_OK;
 }
 
+/* Note that IN's current term is merged; hand the pages read back every DROP_EVERY bytes
+ * (ALL: everything up to there), so that the resident set does not grow with the inputs:
+ * the mappings are read once, in order. */
+static void drop_read(struct input *in, int all)
+{
+    in->read[0] = in->ti.post_off + in->ti.post_len;
+    in->read[1] = in->ti.pos_off + in->ti.pos_len;
+    for (unsigned s = 0; s < 2; s++) {
+        if (all || in->read[s] - in->dropped[s] >= DROP_EVERY) {
+            fmt_seg_drop_pages(in->seg, s, in->read[s]); /* sections 0, 1: postings, positions */
+            in->dropped[s] = in->read[s];
+        }
+    }
+}
+
 /* Merge the lists of m->key from the inputs m->cur[0..ncur). */
 static int merge_term(struct merger *m, struct fmt_err *err)
 {
@@ -610,6 +635,7 @@ static int merge_term(struct merger *m, struct fmt_err *err)
                p.doc != FMT_DOC_END)
             rc = take_block(m, in, &p, ns, err);
         fmt_postings_release(&p);
+        drop_read(&m->in[m->cur[k]], 0);
     }
     if (rc == FMT_OK && m->blk.n)
         rc = flush_block(m, ns, err);
@@ -642,6 +668,8 @@ static int merge_terms(struct merger *m, struct fmt_err *err)
     m->sec_len[SEC_POSTINGS] = m->f.off - m->sec_off[SEC_POSTINGS];
     if (rc != FMT_OK)
         return rc;
+    for (size_t i = 0; i < m->n; i++)
+        drop_read(&m->in[i], 1);
     m->sec_off[SEC_POSITIONS] = m->f.off;
     rc = spill_copy(&m->pos, &m->f, &m->chunk, err);
     m->sec_len[SEC_POSITIONS] = m->f.off - m->sec_off[SEC_POSITIONS];
@@ -689,6 +717,8 @@ static int write_columns(struct merger *m, struct fmt_err *err)
     fmt_file_append(&m->f, m->chunk.p, m->chunk.len);
     m->chunk.len = 0;
     m->sec_len[SEC_COLUMNS] = m->f.off - m->sec_off[SEC_COLUMNS];
+    for (size_t i = 0; i < m->n; i++)
+        fmt_seg_drop_pages(m->in[i].seg, SEC_COLUMNS, UINT64_MAX); /* read for the last time */
     return FMT_OK;
 }
 
@@ -737,6 +767,8 @@ static int copy_docs(struct merger *m, const struct input *in, struct fmt_buf *r
         uint32_t bfirst;
         if ((rc = fmt_seg_doc_block(in->seg, blk, infl, &bfirst, err)) != FMT_OK)
             return rc;
+        if (blk % DROP_DOC_BLOCKS == DROP_DOC_BLOCKS - 1)
+            fmt_seg_drop_doc_blocks(in->seg, blk + 1); /* read once, in order */
         if (bfirst != d)
             return corrupt_input(in, "doc-store index out of order", err);
         for (p = infl->p, end = p + infl->len; p < end; d++) {
@@ -757,6 +789,7 @@ static int copy_docs(struct merger *m, const struct input *in, struct fmt_buf *r
     }
     if (d != in->ndocs)
         return corrupt_input(in, "doc store disagrees with the doc count", err);
+    fmt_seg_drop_doc_blocks(in->seg, nblocks);
     return FMT_OK;
 }
 

@@ -374,6 +374,9 @@ int fmt_term_iter_next(struct fmt_term_iter *it, const uint8_t **key, size_t *le
         if (!it->open) {
             if (it->blk >= seg->ndictblocks)
                 return FMT_ENOTFOUND;
+            if (it->blk % 64 == 0) /* a one-pass walk: hand back the pages behind it */
+                fmt_seg_drop_pages(seg, SEC_DICT,
+                                   fmt_get_u32le(seg->sec[SEC_DICTIDX] + 4 * (size_t)it->blk));
             if ((rc = dict_block_open(seg, it->blk, &it->c, err)) != FMT_OK)
                 return rc;
             it->open = 1;
@@ -876,6 +879,35 @@ int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch
     }
     out->timestamp = fmt_seg_timestamp(seg, doc);
     return FMT_OK;
+}
+
+/* ---- pages -------------------------------------------------------------------------- */
+
+/* Drop the whole pages of [off, off + len) of the mapping from the resident set. */
+static void drop_range(const struct fmt_seg *seg, size_t off, size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), a = (off + page - 1) / page * page;
+    size_t b = (off + len) / page * page;
+
+    if (b > a)
+        (void)madvise((void *)(seg->map + a), b - a, MADV_DONTNEED);
+}
+
+void fmt_seg_drop_pages(const struct fmt_seg *seg, unsigned section, uint64_t upto)
+{
+    if (section >= SEC_COUNT)
+        return;
+    if (upto > seg->sec_len[section])
+        upto = seg->sec_len[section];
+    drop_range(seg, (size_t)(seg->sec[section] - seg->map), (size_t)upto);
+}
+
+void fmt_seg_drop_doc_blocks(const struct fmt_seg *seg, uint32_t blk)
+{
+    const uint8_t *e = seg->sec[SEC_DOCIDX] + (size_t)blk * FMT_SEG_DOCIDX_ENTRY;
+    uint64_t upto = blk < seg->ndocblocks ? fmt_get_u64le(e + 8) : seg->sec_len[SEC_DOCSTORE];
+
+    fmt_seg_drop_pages(seg, SEC_DOCSTORE, upto);
 }
 
 /* ---- sizes ------------------------------------------------------------------------- */

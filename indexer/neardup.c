@@ -59,7 +59,7 @@
  * dictionary entry, one buffer in the builder, per article and band: a third slower ingest),
  * each article adds 8 postings (about 3 bytes each), and two articles share a band key
  * when they share the term and the tf. They are added with fmt_seg_builder_add_keys;
- * merges recompute them from the stored body (idx_neardup_builder_add), so they survive
+ * merges copy them like any other term (format/segment_merge.c), so they survive
  * compaction. Indexes written before this have no 'M' terms: `newsidx rebuild` adds them.
  *
  * At ingest (idx_neardup_find), the new article's band keys are looked up in the builder's
@@ -389,20 +389,6 @@ int idx_shingle_jaccard(const char *x, size_t xlen, const char *y, size_t ylen, 
     free(a.v);
     free(b.v);
     return rc;
-}
-
-int idx_neardup_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a,
-                            uint64_t hash, struct idx_sketch *sk, uint32_t *doc,
-                            struct fmt_err *err)
-{
-    struct idx_sketch local, *s = sk ? sk : &local;
-    int rc;
-
-    idx_sketch_article(a, s, NULL);
-    rc = fmt_seg_builder_add(b, a, hash, doc, err);
-    if (rc != FMT_OK)
-        return rc;
-    return idx_neardup_add_keys(b, *doc, s, err);
 }
 
 /* ---- the builder's table ------------------------------------------------------------- */

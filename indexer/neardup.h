@@ -59,14 +59,6 @@ int idx_neardup_add_keys(struct fmt_seg_builder *b, uint32_t doc, const struct i
  * allocates). FMT_OK or FMT_ENOMEM. */
 int idx_shingle_jaccard(const char *x, size_t xlen, const char *y, size_t ylen, double *out);
 
-/* fmt_seg_builder_add of A with content hash HASH, plus A's band keys (when it has a
- * sketch) as FMT_NS_NEARDUP terms. Used by the writer and by merges, so that merged
- * segments keep the keys. *SK (may be NULL) receives the sketch. Codes of
- * fmt_seg_builder_add. */
-int idx_neardup_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a,
-                            uint64_t hash, struct idx_sketch *sk, uint32_t *doc,
-                            struct fmt_err *err);
-
 /* ---- ingest: candidates among indexed articles and the builder's ------------------------ */
 
 struct idx_neardup; /* defined in neardup.c: band table + sketches of the builder's docs */
