@@ -561,21 +561,33 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
     }
 }
 
-/* A term leaf on DOC: its tf over the loaded block's shortest lengths (see iter.h). */
-static double ub_term(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
+/* A term leaf on DOC: its tf over the loaded block's shortest lengths (see iter.h). The
+ * per-field factors w_f / norm(min_len_f) are computed once per block: tf * (w / norm)
+ * may round a few ulps below q_bm25_tfn's w * tf / norm, far inside the callers' margin. */
+static double ub_term(struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
 {
     const struct fmt_postings *p = it->post;
-    uint32_t tf[2];
+    double t = 0.0;
     if (!p->loaded || p->docs[p->i] != doc)
         return score_term(it, doc, bm, NULL, NULL);
     if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
         return 0.0;
-    tf[0] = p->tf[0][p->i];
-    tf[1] = p->nfields > 1 ? p->tf[1][p->i] : 0;
-    return q_bm25_contrib(bm, it->w->idf, q_bm25_tfn(bm, it->w->fields, tf, p->bound.min_len));
+    if (it->ub_block != p->block || it->ub_bm != bm) {
+        for (unsigned f = 0; f < 2; f++)
+            it->ub_a[f] = it->w->fields >> f & 1u
+                              ? bm->p.w[f] / q_bm25_norm(bm, f, p->bound.min_len[f])
+                              : 0.0;
+        it->ub_block = p->block;
+        it->ub_bm = bm;
+    }
+    if (p->tf[0][p->i] > 0)
+        t += (double)p->tf[0][p->i] * it->ub_a[0];
+    if (p->nfields > 1 && p->tf[1][p->i] > 0)
+        t += (double)p->tf[1][p->i] * it->ub_a[1];
+    return q_bm25_contrib(bm, it->w->idf, t);
 }
 
-double q_iter_score_ub(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
+double q_iter_score_ub(struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
 {
     double s = 0.0;
     if (it->doc != doc)

@@ -60,6 +60,10 @@ struct q_iter {
     struct fmt_postings *post; /* owned by the q_iters set (released there) */
     unsigned require;       /* doc must have tf > 0 in one of these fields; 0: any */
     const struct q_term_w *w; /* scoring; NULL: filter only */
+    uint32_t ub_block;      /* q_iter_score_ub's cache: post->block whose ub_a holds (0:
+                               none), computed with ub_bm */
+    const struct q_bm25 *ub_bm;
+    double ub_a[2];         /* w_f / norm(min_len_f) of that block (0: field not scored) */
     struct q_iter *next_term; /* list of the set's term iterators */
     /* AND, OR, PHRASE */
     struct q_iter **kids;   /* in query order: scores are summed in this order, so they
@@ -166,7 +170,8 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
  * real score, so never below it beyond rounding (compare with a relative margin, as for
  * q_iter_bound); a leaf whose cursor holds no bound for DOC and a synonym group score
  * exactly. The pruned walk (plan.c) rejects most candidates with it without touching the
- * length column, which in a fresh process costs page faults and cache misses. */
-double q_iter_score_ub(const struct q_iter *it, uint32_t doc, const struct q_bm25 *bm);
+ * length column, which in a fresh process costs page faults and cache misses. Term leaves
+ * keep per-block factors in IT (ub_block, ub_a): one division per doc, not five. */
+double q_iter_score_ub(struct q_iter *it, uint32_t doc, const struct q_bm25 *bm);
 
 #endif
