@@ -159,13 +159,13 @@ static int count_files(const char *dir)
  * result against a segment built directly from the live articles: byte for byte, and
  * through fmt_seg_verify. Returns the merged doc count. */
 static uint32_t merge_and_compare(struct fixture *fx, const struct spec *sp, size_t nspec,
-                                  unsigned nsources, size_t spill)
+                                  unsigned nsources, size_t spill, unsigned threads)
 {
     char in_path[MAX_IN][128], out[128], ref[128];
     struct fmt_seg *seg[MAX_IN], *merged;
     struct fmt_seg_merge_input in[MAX_IN];
     uint8_t *bits[MAX_IN];
-    struct fmt_seg_merge_opts opts = {spill};
+    struct fmt_seg_merge_opts opts = {spill, threads};
     struct fmt_buf a, b;
     struct fmt_err err;
     uint32_t ndocs = 0, live = 0;
@@ -243,14 +243,16 @@ static void test_merge_is_byte_identical_to_a_direct_build(void **state)
         {760, 130, 0, 0, 0},
     };
 
-    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0), 300 - 43 + 451 - 113 + 130);
+    /* the doc store compressed on the calling thread and on a helper: the same file */
+    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0, 1), 300 - 43 + 451 - 113 + 130);
+    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0, 2), 300 - 43 + 451 - 113 + 130);
 }
 
 static void test_merge_without_deletions_and_many_sources(void **state)
 {
     const struct spec sp[] = {{0, 200, 0, 0, 0}, {200, 1, 0, 0, 0}, {201, 700, 0, 0, 0}};
 
-    assert_int_equal(merge_and_compare(*state, sp, 3, 500, 0), 901);
+    assert_int_equal(merge_and_compare(*state, sp, 3, 500, 0, 0), 901);
 }
 
 static void test_merge_through_spill_files_is_identical(void **state)
@@ -258,21 +260,21 @@ static void test_merge_through_spill_files_is_identical(void **state)
     /* 64-byte spill limit: every term's blocks and the positions go through files */
     const struct spec sp[] = {{0, 400, 3, 0, 0}, {400, 260, 5, 2, 0}};
 
-    merge_and_compare(*state, sp, 2, 7, 64);
+    merge_and_compare(*state, sp, 2, 7, 64, 2);
 }
 
 static void test_merge_of_one_input_is_the_input(void **state)
 {
     const struct spec sp[] = {{0, 333, 0, 0, 0}};
 
-    assert_int_equal(merge_and_compare(*state, sp, 1, 5, 0), 333);
+    assert_int_equal(merge_and_compare(*state, sp, 1, 5, 0, 1), 333);
 }
 
 static void test_merge_with_every_doc_deleted_writes_nothing(void **state)
 {
     const struct spec sp[] = {{0, 40, 0, 0, 1}, {40, 3, 1, 0, 0}};
 
-    assert_int_equal(merge_and_compare(*state, sp, 2, 3, 0), 0);
+    assert_int_equal(merge_and_compare(*state, sp, 2, 3, 0, 2), 0);
 }
 
 static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
