@@ -460,8 +460,10 @@ static double score_term(const struct q_iter *it, uint32_t doc, const struct q_b
     ex.len[0] = ex.len[1] = 0;
     ex.norm[0] = ex.norm[1] = 1.0;
     if (it->w && it->w->scoring && p->ti.ns == FMT_NS_TEXT) {
+        /* a field without the term adds nothing: its length (a cache miss in the column,
+         * mostly the title's) is read only for --explain, which shows it */
         for (unsigned f = 0; f < 2; f++)
-            if (it->w->fields >> f & 1u) {
+            if ((it->w->fields >> f & 1u) && (fn || ex.tf[f] > 0)) {
                 ex.len[f] = fmt_seg_field_len(it->seg, doc, (enum fmt_field)f);
                 ex.norm[f] = q_bm25_norm(bm, f, ex.len[f]);
             }
@@ -521,7 +523,7 @@ static double score_synonym(const struct q_iter *it, uint32_t doc, const struct 
     }
     if (w->scoring && text && n > 0) {
         for (unsigned f = 0; f < 2; f++)
-            if (w->fields >> f & 1u) {
+            if ((w->fields >> f & 1u) && (fn || ex.tf[f] > 0)) {
                 ex.len[f] = fmt_seg_field_len(it->kids[it->on[0]]->seg, doc, (enum fmt_field)f);
                 ex.norm[f] = q_bm25_norm(bm, f, ex.len[f]);
             }
