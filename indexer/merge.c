@@ -107,10 +107,11 @@ int idx_merge_pick(const uint64_t *live, size_t n, unsigned factor, size_t *star
 }
 
 int idx_merge_copy(const struct fmt_seg_merge_input *in, size_t n, const char *path,
-                   uint64_t *nout, struct fmt_err *err)
+                   unsigned threads, uint64_t *nout, struct fmt_err *err)
 {
+    struct fmt_seg_merge_opts opts = {0, threads};
     uint32_t ndocs = 0;
-    int rc = fmt_seg_merge(in, n, path, NULL, &ndocs, err);
+    int rc = fmt_seg_merge(in, n, path, &opts, &ndocs, err);
 
     *nout = ndocs;
     return rc;

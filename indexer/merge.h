@@ -25,9 +25,10 @@ int idx_merge_pick(const uint64_t *live, size_t n, unsigned factor, size_t *star
  * order, as one new segment file at PATH
  * (fmt_seg_merge: postings, columns and stored articles are copied, nothing re-analyzed),
  * so the output indexes exactly what the inputs did minus deleted articles. Nothing is
- * written when no article is live. On failure no file is left at PATH. *NOUT receives
+ * written when no article is live. THREADS as fmt_seg_merge_opts.threads (1: the
+ * caller's thread only). On failure no file is left at PATH. *NOUT receives
  * the number of live articles written. FMT_OK, FMT_EIO, FMT_ECORRUPT, FMT_ENOMEM. */
 int idx_merge_copy(const struct fmt_seg_merge_input *in, size_t n, const char *path,
-                   uint64_t *nout, struct fmt_err *err);
+                   unsigned threads, uint64_t *nout, struct fmt_err *err);
 
 #endif

@@ -619,7 +619,7 @@ static int merge_range(struct idx_writer *w, size_t start, size_t end, int *prog
     memset(&out, 0, sizeof(out));
     out.id = w->next_seg;
     fmt_seg_filename(w->dir, out.id, path, sizeof(path));
-    rc = idx_merge_copy(in, nin, path, &copied, err);
+    rc = idx_merge_copy(in, nin, path, w->opts.threads ? w->opts.threads : 1, &copied, err);
     free(in);
     if (rc != FMT_OK)
         return rc;

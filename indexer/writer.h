@@ -21,7 +21,8 @@ struct idx_writer_opts {
     int analyzer_given;               /* 1: refuse to open an index with other settings */
     int keep_duplicates;              /* 1: index identical title+body under other ids */
     unsigned threads;                 /* 1: build on the caller's thread only; 2: a helper
-                                         thread analyzes and compresses (default: 2 when
+                                         thread analyzes and compresses, and merges
+                                         compress their doc store on one (default: 2 when
                                          the machine has 2 or more CPUs) */
     double near_threshold;            /* near-duplicates (neardup.c): estimated Jaccard of
                                          body shingles at or above this counts; <= 0 turns
