@@ -700,16 +700,19 @@ static int cmp_pkid(const void *x, const void *y)
 /* Score live doc D of segment I (KIDS: the N clauses whose sum is the root's score, in
  * query order, as q_iter_score sums them) and offer it to TOPK. Once TOPK is full, a doc
  * whose column-free bound (q_iter_score_ub) is no better than the worst kept hit is passed
- * over unscored: docs come in global id order, so it would lose even a tie. */
+ * over unscored: docs come in global id order, so it would lose even a tie. Without
+ * --recency the timestamp (another column) is read only for a doc that enters. */
 static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t n, uint32_t d,
                   struct q_topk *topk, uint64_t *count)
 {
     const struct fmt_seg *seg = fmt_snapshot_seg(p->snap, i);
     struct q_hit h = {0.0, fmt_snapshot_base(p->snap, i) + d, 0}, worst;
+    int full;
     if (fmt_snapshot_deleted(p->snap, i, d))
         return;
     ++*count;
-    if (q_topk_threshold(topk, &worst)) {
+    full = q_topk_threshold(topk, &worst);
+    if (full) {
         double ub = 0.0;
         for (size_t q = 0; q < n; q++)
             if (kids[q]->doc == d)
@@ -720,6 +723,8 @@ static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t
     for (size_t q = 0; q < n; q++)
         if (kids[q]->doc == d)
             h.score += q_iter_score(kids[q], d, &p->bm, NULL, NULL);
+    if (p->half_life <= 0.0 && full && !q_hit_better(&h, &worst, topk->sort))
+        return; /* relevance order: the score and doc id decide, not the time */
     h.ts = fmt_seg_timestamp(seg, d);
     h.score *= q_plan_decay(p, h.ts);
     q_topk_push(topk, &h);
