@@ -1,7 +1,8 @@
 /* test_segment_merge.c - the segment merger: its output is byte-identical to the segment
  * the builder writes for the same live articles (deletions, terms in only some inputs,
  * lists crossing 128-doc blocks, positions, near-dup keys, many sources, inputs left
- * empty by deletions, spill files), passes fmt_seg_verify, and leaves no temporaries. */
+ * empty by deletions, spill files, one or two threads), passes fmt_seg_verify, and leaves
+ * no file behind, also when an input is corrupt or a temporary cannot be created. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyzer.h"
@@ -315,6 +317,41 @@ static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
     assert_int_equal(count_files(fx->dir), 1); /* no output, no temporaries */
 }
 
+/* A temporary file that cannot be created (its name is taken by a directory) fails the
+ * merge with FMT_EIO naming it, and nothing is left behind. */
+static void test_merge_with_a_failing_spill_file_fails_cleanly(void **state)
+{
+    struct fixture *fx = *state;
+    char in_path[128], out[128], tmp[160];
+    struct fmt_seg *seg;
+    struct fmt_seg_merge_input in;
+    struct fmt_seg_merge_opts opts = {64, 1};
+    struct fmt_err err;
+    uint32_t ndocs;
+
+    snprintf(in_path, sizeof(in_path), "%s/in.nxs", fx->dir);
+    snprintf(out, sizeof(out), "%s/merged.nxs", fx->dir);
+    snprintf(tmp, sizeof(tmp), "%s.pos.tmp", out);
+    {
+        struct fmt_seg_builder *b;
+        assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+        for (uint32_t d = 0; d < 50; d++)
+            add_article(b, d, 0, 5);
+        assert_int_equal(fmt_seg_builder_write(b, in_path, &err), FMT_OK);
+        fmt_seg_builder_free(b);
+    }
+    assert_int_equal(mkdir(tmp, 0755), 0);
+    assert_int_equal(fmt_seg_open(&seg, in_path, &err), FMT_OK);
+    in.seg = seg;
+    in.deleted = NULL;
+    assert_int_equal(fmt_seg_merge(&in, 1, out, &opts, &ndocs, &err), FMT_EIO);
+    assert_non_null(strstr(err.msg, "merged.nxs.pos.tmp"));
+    fmt_seg_close(seg);
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(rmdir(tmp), 0);
+    assert_int_equal(count_files(fx->dir), 1); /* only the input */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +366,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_merge_of_a_corrupt_input_fails_cleanly, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_merge_with_a_failing_spill_file_fails_cleanly,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

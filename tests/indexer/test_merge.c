@@ -1,7 +1,8 @@
 /* test_merge.c - the tiered merge policy (table-driven), merges at commit (1,000
  * single-article commits), compact (query results identical before and after, deleted
  * articles dropped, one output segment whatever the memory budget, byte-identical to a
- * fresh build of the live articles), leftover merge temporaries, and rebuild. */
+ * fresh build of the live articles; duplicates, replacements and rm still work on its
+ * output), leftover merge temporaries, and rebuild. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -435,6 +436,43 @@ static void test_compact_removes_merged_files(void **state)
     assert_int_equal(files, 1); /* one segment, no deletion bitmap */
 }
 
+/* Ids, content hashes and deletions keep working on a merged segment: an exact copy under
+ * another id is a duplicate, an existing id is replaced, rm finds it. */
+static void test_duplicates_replacements_and_rm_after_compact(void **state)
+{
+    const char *dir = *state;
+    struct fmt_article a;
+    enum idx_add_outcome out;
+    struct idx_writer *w;
+    struct fmt_snapshot *snap;
+    struct fmt_err err;
+    int found;
+
+    build_messy_index(dir);
+    w = open_writer(dir, 0, 10);
+    assert_int_equal(idx_writer_compact(w, &err), FMT_OK);
+    idx_writer_close(w);
+    w = open_writer(dir, 0, 10);
+    article(&a, 5, "first"); /* live, in the merged segment */
+    fmt_article_set(&a.id, "a-copy", 6);
+    assert_int_equal(idx_writer_add(w, &a, &out, &err), FMT_OK);
+    assert_int_equal(out, IDX_DUPLICATE);
+    fmt_article_release(&a);
+    article(&a, 7, "changed");
+    assert_int_equal(idx_writer_add(w, &a, &out, &err), FMT_OK);
+    assert_int_equal(out, IDX_REPLACED);
+    fmt_article_release(&a);
+    assert_int_equal(idx_writer_delete(w, "id-8", &found, &err), FMT_OK);
+    assert_int_equal(found, 1);
+    assert_int_equal(idx_writer_delete(w, "id-107", &found, &err), FMT_OK);
+    assert_int_equal(found, 0); /* deleted before the compact: dropped by it */
+    assert_int_equal(idx_writer_commit(w, &err), FMT_OK);
+    idx_writer_close(w);
+    assert_int_equal(fmt_snapshot_open(&snap, dir, NULL), FMT_OK);
+    assert_int_equal(fmt_snapshot_stats(snap)->ndocs, 300 - 29 - 1);
+    fmt_snapshot_close(snap);
+}
+
 /* ---- rebuild ------------------------------------------------------------------------ */
 
 static void test_rebuild_replaces_generation_and_old_reader_keeps_working(void **state)
@@ -542,6 +580,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_compact_output_equals_a_fresh_build_of_the_live_articles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_open_removes_merge_temporaries, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_replacements_and_rm_after_compact, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_compact_removes_merged_files, setup, teardown),
         cmocka_unit_test_setup_teardown(
