@@ -352,6 +352,51 @@ static void test_merge_with_a_failing_spill_file_fails_cleanly(void **state)
     assert_int_equal(count_files(fx->dir), 1); /* only the input */
 }
 
+/* Bytes flipped anywhere before the footer: the merge succeeds or says FMT_ECORRUPT (it
+ * never reads out of bounds: the sanitized build checks), and leaves only its output. */
+static void test_merge_survives_flipped_bytes(void **state)
+{
+    struct fixture *fx = *state;
+    char in_path[128], out[128];
+    struct fmt_buf orig;
+    struct fmt_err err;
+
+    snprintf(in_path, sizeof(in_path), "%s/in.nxs", fx->dir);
+    snprintf(out, sizeof(out), "%s/merged.nxs", fx->dir);
+    {
+        struct fmt_seg_builder *b;
+        assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+        for (uint32_t d = 0; d < 200; d++)
+            add_article(b, d, 0, 5);
+        assert_int_equal(fmt_seg_builder_write(b, in_path, &err), FMT_OK);
+        fmt_seg_builder_free(b);
+    }
+    read_file(in_path, &orig);
+    for (size_t off = 16; off + 200 < orig.len; off += orig.len / 61) {
+        struct fmt_seg *seg;
+        struct fmt_seg_merge_input in;
+        struct fmt_seg_merge_opts opts = {256, 1 + off % 2};
+        uint32_t ndocs;
+        FILE *f = fopen(in_path, "wb");
+        int rc;
+        assert_non_null(f);
+        orig.p[off] ^= 0x5a;
+        assert_int_equal(fwrite(orig.p, 1, orig.len, f), orig.len);
+        fclose(f);
+        orig.p[off] ^= 0x5a;
+        if (fmt_seg_open(&seg, in_path, &err) != FMT_OK)
+            continue; /* caught at open (the source table) */
+        in.seg = seg;
+        in.deleted = NULL;
+        rc = fmt_seg_merge(&in, 1, out, &opts, &ndocs, &err);
+        assert_true(rc == FMT_OK || rc == FMT_ECORRUPT);
+        fmt_seg_close(seg);
+        assert_int_equal(count_files(fx->dir), rc == FMT_OK ? 2 : 1);
+        unlink(out);
+    }
+    fmt_buf_release(&orig);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +413,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_merge_with_a_failing_spill_file_fails_cleanly,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_survives_flipped_bytes, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
