@@ -113,7 +113,7 @@ int segenc_dict_add(struct segenc_dict *d, const uint8_t *key, size_t key_len, u
     if (d->in_block == FMT_SEG_DICT_BLOCK)
         d->in_block = 0;
     if (d->in_block == 0) {
-        rc |= fmt_buf_put_u32le(&d->dictidx, (uint32_t)d->dict.len);
+        rc |= fmt_buf_put_u32le(&d->dictidx, (uint32_t)(d->base + d->dict.len));
         rc |= fmt_buf_put_varint(&d->dict, post_off);
         rc |= fmt_buf_put_varint(&d->dict, pos_off);
     } else {

@@ -43,7 +43,9 @@ int segenc_rice_block(struct fmt_buf *out, const uint32_t *v, size_t n, unsigned
 /* The dictionary and its sparse index, built in memory while terms are written in key
  * order. */
 struct segenc_dict {
-    struct fmt_buf dict;     /* the dict section */
+    struct fmt_buf dict;     /* the dict section, from byte base on */
+    uint64_t base;           /* dict bytes the caller has taken out of dict (and moved on:
+                              * the merger spills them); 0 for the builder */
     struct fmt_buf dictidx;  /* the dictidx section */
     struct fmt_buf prev_key; /* key of the last term added (front coding) */
     uint32_t in_block;       /* terms in the current dict block */

@@ -29,12 +29,13 @@
  *
  * The output is one sequential file. The positions section follows the postings section,
  * so the positions written while the postings are merged go to a spill buffer; so do the
- * current term's encoded blocks, which follow its skip table. A spill buffer stays in
- * memory up to opts.spill_bytes and then continues in a temporary file beside the output
- * (PATH.pos.tmp, PATH.post.tmp), written through format/io like the output (so the fault
- * tests cover it) and copied into the output when its section or list is complete. The
- * temporaries are unlinked before fmt_seg_merge returns, on every path; after a crash the
- * writer's leftover cleanup removes them (seg-*.tmp, indexer/writer.c).
+ * current term's encoded blocks, which follow its skip table, and the dictionary, which
+ * follows the positions. A spill buffer stays in memory up to opts.spill_bytes and then
+ * continues in a temporary file beside the output (PATH.pos.tmp, PATH.post.tmp,
+ * PATH.dict.tmp), written through format/io like the output (so the fault tests cover it)
+ * and copied into the output when its section or list is complete. The temporaries are
+ * unlinked before fmt_seg_merge returns, on every path; after a crash the writer's
+ * leftover cleanup removes them (seg-*.tmp, indexer/writer.c).
  *
  * Columns, sources and doc store
  * ------------------------------
@@ -51,10 +52,11 @@
  * Memory
  * ------
  * Bounded by the spill limit and by block-sized buffers, not by the size of a list or a
- * section, except for what is proportional to the output's term count or blocks: the
- * dictionary and its sparse index are built in memory and written at the end (about 9
- * bytes per distinct term, 27.5 MB for 3.1M terms: the smallest section), and so is the
- * doc-store index (16 bytes per ~8 KiB doc-store block). Also held: per input a term iterator, the
+ * section, except for what is proportional to the output's blocks: the sparse dictionary
+ * index (4 bytes per 32 terms) and the doc-store index (16 bytes per ~8 KiB doc-store
+ * block) are built in memory and written at the end; the dictionary itself (about 9 bytes
+ * per term, 27.5 MB for 3.1M terms) goes to a third spill buffer (PATH.dict.tmp) in
+ * SPILL_DICT pieces as it is encoded. Also held: per input a term iterator, the
  * rank table (4 bytes per 64 docs, only with deletions) and a source map (4 bytes per
  * source); per term its skip table (about 10 bytes per 128 postings); per block the
  * position deltas of one input block and one output block (the tokens of 128 docs).
@@ -84,6 +86,7 @@
 #define COL_CHUNK 65536          /* column bytes gathered before an append */
 #define DROP_EVERY ((uint64_t)1 << 20) /* input bytes read between fmt_seg_drop_pages */
 #define DROP_DOC_BLOCKS 64       /* input doc-store blocks read between drops */
+#define SPILL_DICT 65536         /* dictionary bytes moved to its spill buffer at a time */
 
 /* ---- spill buffers ------------------------------------------------------------------ */
 
@@ -357,7 +360,8 @@ struct merger {
     size_t key_len;
     struct fmt_file f;            /* the output */
     uint64_t sec_off[SEC_COUNT], sec_len[SEC_COUNT];
-    struct segenc_dict dict;
+    struct segenc_dict dict;      /* its unspilled tail in dict.dict */
+    struct spill dictsp;          /* the dict section's spilled head */
     struct spill blocks;          /* the current term's encoded blocks */
     struct spill pos;             /* the positions section */
     struct fmt_buf skip;          /* the current term's skip table */
@@ -599,6 +603,12 @@ static int write_term(struct merger *m, struct fmt_err *err)
                         m->term_pos_len) != FMT_OK)
         return fmt_errorf(err, FMT_ENOMEM, "out of memory");
     m->pos_off += m->term_pos_len;
+    if (m->dict.dict.len >= SPILL_DICT) {
+        if ((rc = spill_append(&m->dictsp, m->dict.dict.p, m->dict.dict.len, err)) != FMT_OK)
+            return rc;
+        m->dict.base += m->dict.dict.len;
+        m->dict.dict.len = 0;
+    }
     return FMT_OK;
 }
 
@@ -994,7 +1004,11 @@ static int write_body(struct merger *m, unsigned threads, struct fmt_err *err)
 
     if (rc != FMT_OK)
         return rc;
-    append_section(m, SEC_DICT, m->dict.dict.p, m->dict.dict.len);
+    m->sec_off[SEC_DICT] = m->f.off;
+    if ((rc = spill_copy(&m->dictsp, &m->f, &m->chunk, err)) != FMT_OK)
+        return rc;
+    fmt_file_append(&m->f, m->dict.dict.p, m->dict.dict.len);
+    m->sec_len[SEC_DICT] = m->f.off - m->sec_off[SEC_DICT];
     append_section(m, SEC_DICTIDX, m->dict.dictidx.p, m->dict.dictidx.len);
     if ((rc = write_columns(m, err)) != FMT_OK)
         return rc;
@@ -1028,6 +1042,7 @@ static void merger_release(struct merger *m)
     free(m->heap);
     free(m->cur);
     segenc_dict_release(&m->dict);
+    spill_release(&m->dictsp);
     spill_release(&m->blocks);
     spill_release(&m->pos);
     fmt_buf_release(&m->skip);
@@ -1052,8 +1067,8 @@ int fmt_seg_merge(const struct fmt_seg_merge_input *in, size_t n, const char *pa
     if (!m)
         return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
     m->f.fd = -1;
-    m->blocks.f.fd = m->pos.f.fd = -1; /* so that merger_release may run at any point */
-    m->blocks.rfd = m->pos.rfd = -1;
+    m->blocks.f.fd = m->pos.f.fd = m->dictsp.f.fd = -1; /* merger_release may run anytime */
+    m->blocks.rfd = m->pos.rfd = m->dictsp.rfd = -1;
     segenc_dict_init(&m->dict);
     m->n = n;
     m->in = calloc(n ? n : 1, sizeof(*m->in));
@@ -1062,6 +1077,8 @@ int fmt_seg_merge(const struct fmt_seg_merge_input *in, size_t n, const char *pa
     rc = spill_init(&m->blocks, path, ".post.tmp", limit);
     if (rc == FMT_OK)
         rc = spill_init(&m->pos, path, ".pos.tmp", limit);
+    if (rc == FMT_OK)
+        rc = spill_init(&m->dictsp, path, ".dict.tmp", limit);
     if (rc != FMT_OK || !m->in || !m->heap || !m->cur) {
         rc = fmt_errorf(err, FMT_ENOMEM, "%s: out of memory", path);
         goto out;

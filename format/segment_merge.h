@@ -23,10 +23,11 @@ struct fmt_seg_merge_input {
 #define FMT_SEG_MERGE_SPILL ((size_t)8 << 20) /* default of fmt_seg_merge_opts.spill_bytes */
 
 struct fmt_seg_merge_opts {
-    size_t spill_bytes; /* one term's encoded blocks and the positions section are held in
-                         * memory up to this many bytes each, then moved to temporary files
-                         * PATH.post.tmp and PATH.pos.tmp (removed before fmt_seg_merge
-                         * returns); 0 means FMT_SEG_MERGE_SPILL */
+    size_t spill_bytes; /* one term's encoded blocks, the positions section and the
+                         * dictionary are held in memory up to this many bytes each, then
+                         * moved to temporary files PATH.post.tmp, PATH.pos.tmp and
+                         * PATH.dict.tmp (removed before fmt_seg_merge returns); 0 means
+                         * FMT_SEG_MERGE_SPILL */
     unsigned threads;   /* 2: a helper thread compresses the doc store while the caller's
                          * re-packs it; 1: the caller's thread only; 0: 2 on a machine with
                          * 2+ CPUs, else 1. The file written is the same either way. */

@@ -134,7 +134,7 @@ static int referenced(const struct fmt_manifest *m, const char *name)
     size_t len = strlen(name);
 
     if (len >= 4 && !strcmp(name + len - 4, ".tmp"))
-        return 0; /* MANIFEST.tmp, a merge's seg-NNNNNN.nxs.pos.tmp and .post.tmp */
+        return 0; /* MANIFEST.tmp; a merge's seg-NNNNNN.nxs.pos.tmp, .post.tmp, .dict.tmp */
     if (sscanf(name, "seg-%6u.nxs%1s", &id, tail) == 1) {
         for (size_t i = 0; i < m->nsegs; i++)
             if (m->segs[i].id == id)

@@ -399,18 +399,19 @@ static void test_compact_output_equals_a_fresh_build_of_the_live_articles(void *
 static void test_writer_open_removes_merge_temporaries(void **state)
 {
     const char *dir = *state;
-    const char *names[] = {"seg-000900.nxs", "seg-000900.nxs.pos.tmp", "seg-000900.nxs.post.tmp"};
+    const char *names[] = {"seg-000900.nxs", "seg-000900.nxs.pos.tmp", "seg-000900.nxs.post.tmp",
+                           "seg-000900.nxs.dict.tmp"};
     char path[512];
     struct idx_writer *w;
 
     build_messy_index(dir);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
         assert_int_equal(fmt_io_write_file(path, "x", 1, NULL), FMT_OK);
     }
     w = open_writer(dir, 0, 0);
     idx_writer_close(w);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
         assert_int_equal(access(path, F_OK), -1);
     }
