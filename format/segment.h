@@ -258,5 +258,8 @@ int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *s
  * ... 6 docstore), or the doc store before doc-store block BLK. */
 void fmt_seg_drop_pages(const struct fmt_seg *seg, unsigned section, uint64_t upto);
 void fmt_seg_drop_doc_blocks(const struct fmt_seg *seg, uint32_t blk);
+/* Every page of SEG's file leaves the resident set (for long-running writers that look
+ * up ids, hashes and near-duplicate keys in old segments). */
+void fmt_seg_drop_all_pages(const struct fmt_seg *seg);
 
 #endif

@@ -902,6 +902,11 @@ void fmt_seg_drop_pages(const struct fmt_seg *seg, unsigned section, uint64_t up
     drop_range(seg, (size_t)(seg->sec[section] - seg->map), (size_t)upto);
 }
 
+void fmt_seg_drop_all_pages(const struct fmt_seg *seg)
+{
+    drop_range(seg, 0, seg->size);
+}
+
 void fmt_seg_drop_doc_blocks(const struct fmt_seg *seg, uint32_t blk)
 {
     const uint8_t *e = seg->sec[SEC_DOCIDX] + (size_t)blk * FMT_SEG_DOCIDX_ENTRY;

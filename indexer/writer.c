@@ -80,10 +80,13 @@ struct idx_writer {
     struct fmt_buf b_deleted;        /* bitmap of builder docs deleted before the flush */
     uint32_t next_seg;
     uint64_t dups_pending;
+    uint32_t adds_since_drop;        /* adds since the segments' pages were last dropped */
     int manifest_ok;                 /* m was read (or is new): leftovers may be judged */
     int broken;                      /* first error of a failed commit, sticky; 0 none */
     struct idx_writer_counts counts;
 };
+
+#define DROP_PAGES_EVERY 1024 /* adds between two fmt_seg_drop_all_pages of every segment */
 
 void idx_writer_opts_default(struct idx_writer_opts *o)
 {
@@ -535,6 +538,14 @@ int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_a
 
     if (w->broken)
         return fmt_errorf(err, w->broken, "%s: writer failed earlier", w->dir);
+    if (++w->adds_since_drop == DROP_PAGES_EVERY) {
+        /* id, hash and near-duplicate lookups touch pages all over the older segments'
+         * files; left mapped they add up to the size of the index in resident memory
+         * (852 MB on a 1M-article add with a 256 MiB budget) */
+        w->adds_since_drop = 0;
+        for (size_t i = 0; i < w->nsegs; i++)
+            fmt_seg_drop_all_pages(w->segs[i].seg);
+    }
     /* the sketch is wasted on an exact duplicate, but those are rare, and computing both
      * in one pass over the body is cheaper than a second pass for everyone else */
     idx_sketch_article(a, &sk, &hash);
