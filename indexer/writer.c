@@ -454,6 +454,8 @@ static int delete_at(struct idx_writer *w, size_t seg, uint32_t doc)
     return seg == w->nsegs ? builder_delete(w, doc) : delete_in_seg(&w->segs[seg], doc);
 }
 
+static int merge_by_policy(struct idx_writer *w, struct fmt_err *err);
+
 /* Write the builder to a new segment file and start a fresh builder. */
 static int flush_builder(struct idx_writer *w, struct fmt_err *err)
 {
@@ -585,8 +587,13 @@ int idx_writer_add(struct idx_writer *w, const struct fmt_article *a, enum idx_a
     *outcome = have_id ? IDX_REPLACED : IDX_ADDED;
     w->counts.added += !have_id;
     w->counts.replaced += have_id;
-    if (fmt_seg_builder_bytes(w->b) + idx_neardup_bytes(w->nd) > w->opts.mem_budget)
-        return flush_builder(w, err);
+    if (fmt_seg_builder_bytes(w->b) + idx_neardup_bytes(w->nd) > w->opts.mem_budget) {
+        /* merging as segments are flushed, not only at commit, keeps their number
+         * logarithmic during a long add: every add looks up its id, hash and near-dup
+         * keys in every segment */
+        rc = flush_builder(w, err);
+        return rc == FMT_OK ? merge_by_policy(w, err) : rc;
+    }
     return FMT_OK;
 }
 
