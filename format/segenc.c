@@ -136,15 +136,39 @@ int segenc_dict_add(struct segenc_dict *d, const uint8_t *key, size_t key_len, u
     return rc ? FMT_ENOMEM : FMT_OK;
 }
 
-int segenc_deflate(struct fmt_buf *out, const void *raw, size_t len)
+void segenc_zip_init(struct segenc_zip *zip)
 {
-    uLongf zlen = compressBound((uLong)len);
+    memset(zip, 0, sizeof(*zip));
+}
 
-    if (fmt_buf_reserve(out, zlen) != FMT_OK)
+void segenc_zip_release(struct segenc_zip *zip)
+{
+    if (zip->ready)
+        deflateEnd(&zip->z);
+    zip->ready = 0;
+}
+
+int segenc_deflate(struct segenc_zip *zip, struct fmt_buf *out, const void *raw, size_t len)
+{
+    uLong bound = compressBound((uLong)len);
+
+    if (len > UINT32_MAX || fmt_buf_reserve(out, bound) != FMT_OK)
         return FMT_ENOMEM;
-    if (compress2(out->p + out->len, &zlen, raw, (uLong)len, SEGENC_ZLIB_LEVEL) != Z_OK)
+    if (!zip->ready) {
+        memset(&zip->z, 0, sizeof(zip->z));
+        if (deflateInit(&zip->z, SEGENC_ZLIB_LEVEL) != Z_OK)
+            return FMT_ENOMEM;
+        zip->ready = 1;
+    } else if (deflateReset(&zip->z) != Z_OK) {
         return FMT_ENOMEM;
-    out->len += zlen;
+    }
+    zip->z.next_in = (Bytef *)(uintptr_t)raw;
+    zip->z.avail_in = (uInt)len;
+    zip->z.next_out = out->p + out->len;
+    zip->z.avail_out = (uInt)bound;
+    if (deflate(&zip->z, Z_FINISH) != Z_STREAM_END)
+        return FMT_ENOMEM;
+    out->len += bound - zip->z.avail_out;
     return FMT_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -61,8 +62,20 @@ int segenc_dict_add(struct segenc_dict *d, const uint8_t *key, size_t key_len, u
                     uint32_t df_title, uint64_t post_off, uint64_t post_len, uint64_t pos_off,
                     uint64_t pos_len);
 
-/* Append the zlib stream of RAW[0..len) (SEGENC_ZLIB_LEVEL) to OUT. FMT_OK, FMT_ENOMEM. */
-int segenc_deflate(struct fmt_buf *out, const void *raw, size_t len);
+/* A deflate stream reused from doc-store block to block (deflateReset), where compress2
+ * set up and tore down zlib's state for every 8 KiB block: zlib time -25% (24 MB of
+ * Reuters + BBC in 8 KiB blocks: 0.40 -> 0.29 s), the same bytes. One per thread; zero it
+ * with segenc_zip_init, free it with segenc_zip_release. */
+struct segenc_zip {
+    z_stream z;
+    int ready; /* deflateInit done */
+};
+
+void segenc_zip_init(struct segenc_zip *zip);
+void segenc_zip_release(struct segenc_zip *zip);
+/* Append the zlib stream of RAW[0..len) (SEGENC_ZLIB_LEVEL) to OUT, byte for byte what
+ * compress2 writes. FMT_OK, FMT_ENOMEM. */
+int segenc_deflate(struct segenc_zip *zip, struct fmt_buf *out, const void *raw, size_t len);
 /* Append one docidx entry to OUT. FMT_OK or FMT_ENOMEM. */
 int segenc_docidx_add(struct fmt_buf *out, uint32_t first_doc, uint32_t raw_len, uint64_t off);
 

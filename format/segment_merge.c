@@ -366,6 +366,7 @@ struct merger {
     struct spill pos;             /* the positions section */
     struct fmt_buf skip;          /* the current term's skip table */
     struct fmt_buf scratch;       /* one encoded block or positions block */
+    struct segenc_zip zip;        /* the calling thread's deflate stream */
     struct fmt_buf chunk;         /* spill read-back and column buffer */
     struct segenc_block blk;      /* the output block being filled */
     uint32_t *posv;               /* its position deltas, nposv used, posv_cap allocated */
@@ -784,7 +785,9 @@ struct zpipe {
 static void *zpipe_main(void *arg)
 {
     struct zpipe *zp = arg;
+    struct segenc_zip zip;
 
+    segenc_zip_init(&zip);
     pthread_mutex_lock(&zp->mu);
     for (;;) {
         struct zjob *j;
@@ -795,12 +798,13 @@ static void *zpipe_main(void *arg)
         j = &zp->jobs[zp->done % ZJOBS];
         pthread_mutex_unlock(&zp->mu);
         j->z.len = 0;
-        j->rc = segenc_deflate(&j->z, j->raw.p, j->raw.len);
+        j->rc = segenc_deflate(&zip, &j->z, j->raw.p, j->raw.len);
         pthread_mutex_lock(&zp->mu);
         zp->done++;
         pthread_cond_signal(&zp->done_cv);
     }
     pthread_mutex_unlock(&zp->mu);
+    segenc_zip_release(&zip);
     return NULL;
 }
 
@@ -916,7 +920,7 @@ static int doc_block_close(struct merger *m, struct fmt_buf *raw, uint32_t first
     if (m->zp)
         return zpipe_submit(m, raw, first, err);
     m->scratch.len = 0;
-    if (segenc_deflate(&m->scratch, raw->p, raw->len) != FMT_OK)
+    if (segenc_deflate(&m->zip, &m->scratch, raw->p, raw->len) != FMT_OK)
         return fmt_errorf(err, FMT_ENOMEM, "out of memory");
     rc = put_doc_block(m, &m->scratch, first, raw->len, err);
     raw->len = 0;
@@ -1047,6 +1051,7 @@ static void merger_release(struct merger *m)
     spill_release(&m->pos);
     fmt_buf_release(&m->skip);
     fmt_buf_release(&m->scratch);
+    segenc_zip_release(&m->zip);
     fmt_buf_release(&m->chunk);
     fmt_buf_release(&m->docidx);
     free(m->posv);

@@ -137,6 +137,7 @@ struct fmt_seg_builder {
     struct fmt_buf doc_raw;      /* current uncompressed block */
     uint32_t doc_raw_first;      /* first doc of the current block */
     struct fmt_buf doc_z;        /* compressed blocks */
+    struct segenc_zip zip;       /* the calling thread's deflate stream */
     struct fmt_buf doc_idx;      /* docidx entries */
     uint32_t ndocblocks;
     uint32_t ndocs;
@@ -219,6 +220,7 @@ void fmt_seg_builder_free(struct fmt_seg_builder *b)
     fmt_buf_release(&b->doc_raw);
     fmt_buf_release(&b->doc_z);
     fmt_buf_release(&b->doc_idx);
+    segenc_zip_release(&b->zip);
     free(b);
 }
 
@@ -519,7 +521,7 @@ static int doc_block_close(struct fmt_seg_builder *b)
         return FMT_OK;
     if (b->pipe)
         return pipe_compress(b);
-    if (segenc_deflate(&b->doc_z, b->doc_raw.p, b->doc_raw.len) != FMT_OK ||
+    if (segenc_deflate(&b->zip, &b->doc_z, b->doc_raw.p, b->doc_raw.len) != FMT_OK ||
         segenc_docidx_add(&b->doc_idx, b->doc_raw_first, (uint32_t)b->doc_raw.len, off) != FMT_OK)
         return FMT_ENOMEM;
     b->doc_raw.len = 0;
@@ -1289,12 +1291,12 @@ static int agg_emit(const struct agg *a, struct fmt_buf *out)
     return FMT_OK;
 }
 
-static void run_job(struct pipe *p, struct job *j)
+static void run_job(struct pipe *p, struct segenc_zip *zip, struct job *j)
 {
     j->out.len = 0;
     j->rc = FMT_OK;
     if (j->kind == JOB_COMPRESS) {
-        j->rc = segenc_deflate(&j->out, j->in.p, j->in.len);
+        j->rc = segenc_deflate(zip, &j->out, j->in.p, j->in.len);
         return;
     }
     {
@@ -1317,7 +1319,9 @@ static void run_job(struct pipe *p, struct job *j)
 static void *pipe_main(void *arg)
 {
     struct pipe *p = arg;
+    struct segenc_zip zip;
 
+    segenc_zip_init(&zip);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->quit && p->done == p->submitted)
@@ -1328,7 +1332,7 @@ static void *pipe_main(void *arg)
         {
             struct job *j = &p->jobs[p->done % PIPE_JOBS];
             size_t cap = j->out.cap;
-            run_job(p, j);
+            run_job(p, &zip, j);
             p->out_caps += j->out.cap - cap;
         }
         pthread_mutex_lock(&p->mu);
@@ -1337,6 +1341,7 @@ static void *pipe_main(void *arg)
         pthread_cond_signal(&p->done_cv);
     }
     pthread_mutex_unlock(&p->mu);
+    segenc_zip_release(&zip);
     return NULL;
 }
 
