@@ -124,6 +124,87 @@ void fmt_bitunpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
     }
 }
 
+size_t fmt_patch_encode(uint8_t *out, const uint32_t *v, size_t n)
+{
+    uint32_t low[FMT_BLOCK], high[FMT_BLOCK];
+    size_t count[33] = {0}, best_size, o, e = 0;
+    unsigned maxb = 0, best;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned b = v[i] ? 32u - (unsigned)__builtin_clz(v[i]) : 0u;
+        count[b]++;
+        if (b > maxb)
+            maxb = b;
+    }
+    best = maxb;
+    best_size = 1 + fmt_bitpack_size(n, maxb);
+    for (unsigned b = maxb; b-- > 0;) { /* exceptions: the values wider than b */
+        size_t size;
+        e += count[b + 1];
+        size = 1 + fmt_bitpack_size(n, b) + 2 + e + fmt_bitpack_size(e, maxb - b);
+        if (size < best_size) {
+            best_size = size;
+            best = b;
+        }
+    }
+    e = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t mask = ((uint64_t)1 << best) - 1;
+        low[i] = (uint32_t)(v[i] & mask);
+        if ((uint64_t)v[i] > mask)
+            high[e++] = (uint32_t)((uint64_t)v[i] >> best);
+    }
+    out[0] = (uint8_t)(best | (e ? FMT_PATCH_EXC : 0));
+    memset(out + 1, 0, fmt_bitpack_size(n, best));
+    fmt_bitpack(out + 1, low, n, best);
+    o = 1 + fmt_bitpack_size(n, best);
+    if (e) {
+        unsigned hb = maxb - best;
+        out[o++] = (uint8_t)(e - 1);
+        out[o++] = (uint8_t)hb;
+        for (size_t i = 0; i < n; i++)
+            if ((uint64_t)v[i] >> best)
+                out[o++] = (uint8_t)i;
+        memset(out + o, 0, fmt_bitpack_size(e, hb));
+        fmt_bitpack(out + o, high, e, hb);
+        o += fmt_bitpack_size(e, hb);
+    }
+    return o;
+}
+
+size_t fmt_patch_decode(uint32_t *out, const uint8_t *in, size_t avail, size_t n)
+{
+    uint32_t high[FMT_BLOCK];
+    unsigned b, hb;
+    size_t used, e;
+    int prev = -1;
+
+    if (avail < 1 || n > FMT_BLOCK || (b = in[0] & ~FMT_PATCH_EXC) > 32)
+        return 0;
+    used = 1 + fmt_bitpack_size(n, b);
+    if (used > avail)
+        return 0;
+    fmt_bitunpack(out, in + 1, n, b);
+    if (!(in[0] & FMT_PATCH_EXC))
+        return used;
+    if (avail - used < 2)
+        return 0;
+    e = (size_t)in[used] + 1;
+    hb = in[used + 1];
+    used += 2;
+    if (e > n || hb == 0 || b + hb > 32 || avail - used < e + fmt_bitpack_size(e, hb))
+        return 0;
+    fmt_bitunpack(high, in + used + e, e, hb);
+    for (size_t k = 0; k < e; k++) {
+        int idx = in[used + k];
+        if (idx <= prev || (size_t)idx >= n)
+            return 0;
+        out[idx] |= high[k] << b;
+        prev = idx;
+    }
+    return used + e + fmt_bitpack_size(e, hb);
+}
+
 uint64_t fmt_rice_bits(const uint32_t *v, size_t n, unsigned k)
 {
     uint64_t bits = 0;

@@ -77,6 +77,28 @@ void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits);
 /* Inverse of fmt_bitpack. IN must hold fmt_bitpack_size(n, bits) bytes: the caller checks. */
 void fmt_bitunpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits);
 
+/* Patched bit-packing (the PFor idea of Zukowski et al., 2006): N <= FMT_BLOCK values as
+ * their low B bits, plus exceptions for the few values that need more bits, so that one
+ * outlier does not widen all of them:
+ *   u8     head          B (0..32), | FMT_PATCH_EXC when exceptions follow
+ *   bytes  low           N x B bits (fmt_bitpack of value & (2^B - 1))
+ *   and with FMT_PATCH_EXC:
+ *   u8     count - 1     exceptions, 1..N
+ *   u8     hb            bits of their high parts, 1..32 - B
+ *   u8     index[count]  ascending positions of the exceptions in 0..N-1
+ *   bytes  high          count x hb bits (fmt_bitpack of value >> B)
+ * The encoder picks the B that takes the fewest bytes (ties: the wider B, fewer patches);
+ * without exceptions it is plain bit-packing behind one byte. */
+#define FMT_PATCH_EXC 0x80
+#define FMT_PATCH_MAX(n) (1 + 4 * (size_t)(n)) /* bytes the encoding of N values can take */
+
+/* Write V[0..n) (n <= FMT_BLOCK) to OUT, which must hold FMT_PATCH_MAX(n) bytes. Returns
+ * the bytes written. */
+size_t fmt_patch_encode(uint8_t *out, const uint32_t *v, size_t n);
+/* Decode N values (n <= FMT_BLOCK) from the AVAIL bytes at IN into OUT. Returns the bytes
+ * read, or 0 when they are not a valid encoding (the caller reports FMT_ECORRUPT). */
+size_t fmt_patch_decode(uint32_t *out, const uint8_t *in, size_t avail, size_t n);
+
 /* Rice codes (Golomb codes with a power-of-two divisor 2^k), for position deltas: value v is
  * q = v >> k as q zero bits and a one bit, then the k low bits of v, LSB first in a byte
  * stream. A quotient of FMT_RICE_ESC or more is written as FMT_RICE_ESC zero bits followed by

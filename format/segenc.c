@@ -7,23 +7,42 @@
 
 #include "segment.h"
 
-static int put_packed(struct fmt_buf *out, const uint32_t *v, uint32_t n, unsigned bits)
+/* Append V[0..n) as a patched bit-packed array (codec.h). */
+static int put_patched(struct fmt_buf *out, const uint32_t *v, uint32_t n)
 {
-    size_t size = fmt_bitpack_size(n, bits);
-
-    if (fmt_buf_reserve(out, size) != FMT_OK)
+    if (fmt_buf_reserve(out, FMT_PATCH_MAX(n)) != FMT_OK)
         return FMT_ENOMEM;
-    memset(out->p + out->len, 0, size);
-    fmt_bitpack(out->p + out->len, v, n, bits);
-    out->len += size;
+    out->len += fmt_patch_encode(out->p + out->len, v, n);
     return FMT_OK;
+}
+
+/* A block of at most FMT_SEG_SMALL_BLOCK docs as varints (segment_write.c). */
+static int put_small(struct fmt_buf *out, uint8_t ns, const uint32_t *gaps,
+                     const struct segenc_block *blk)
+{
+    int rc = 0;
+
+    for (uint32_t i = 0; i < blk->n; i++) {
+        uint32_t title = blk->tf[0][i], body = blk->tf[1][i];
+        if (ns == FMT_NS_TEXT) {
+            rc |= fmt_buf_put_varint(out, gaps[i]);
+            rc |= fmt_buf_put_varint(out, (uint64_t)body << 1 | (title > 0));
+            if (title > 0)
+                rc |= fmt_buf_put_varint(out, title - 1);
+        } else {
+            rc |= fmt_buf_put_varint(out, (uint64_t)gaps[i] << 1 | (title > 1));
+            if (title > 1)
+                rc |= fmt_buf_put_varint(out, title - 2);
+        }
+    }
+    return rc ? FMT_ENOMEM : FMT_OK;
 }
 
 int segenc_block(struct fmt_buf *out, struct fmt_buf *skip, uint8_t ns,
                  const struct segenc_block *blk, uint32_t prev_doc, uint64_t pos_len)
 {
-    unsigned nf = fmt_ns_fields(ns), bits[3];
-    uint32_t n = blk->n, gaps[FMT_BLOCK] = {0}, vals[2][FMT_BLOCK] = {{0}};
+    unsigned nf = fmt_ns_fields(ns);
+    uint32_t n = blk->n, gaps[FMT_BLOCK], vals[FMT_BLOCK];
     uint32_t max_tf[2] = {0, 0}, min_len[2] = {0, 0};
     uint32_t last_delta = blk->docs[n - 1] - (prev_doc + 1); /* prev -1 wraps to 0 */
     size_t start = out->len;
@@ -34,7 +53,6 @@ int segenc_block(struct fmt_buf *out, struct fmt_buf *skip, uint8_t ns,
         prev_doc = blk->docs[i];
         for (unsigned f = 0; f < nf; f++) {
             uint32_t tf = blk->tf[f][i];
-            vals[f][i] = ns == FMT_NS_TEXT ? tf : tf - 1;
             if (tf > max_tf[f])
                 max_tf[f] = tf;
             if (ns == FMT_NS_TEXT && tf) {
@@ -44,15 +62,16 @@ int segenc_block(struct fmt_buf *out, struct fmt_buf *skip, uint8_t ns,
             }
         }
     }
-    bits[0] = fmt_bits_needed(gaps, n);
-    for (unsigned f = 0; f < nf; f++)
-        bits[1 + f] = fmt_bits_needed(vals[f], n);
-    for (unsigned k = 0; k <= nf && rc == FMT_OK; k++)
-        rc = fmt_buf_putc(out, (uint8_t)bits[k]);
-    if (rc == FMT_OK)
-        rc = put_packed(out, gaps, n, bits[0]);
-    for (unsigned f = 0; f < nf && rc == FMT_OK; f++)
-        rc = put_packed(out, vals[f], n, bits[1 + f]);
+    if (n <= FMT_SEG_SMALL_BLOCK) {
+        rc = put_small(out, ns, gaps, blk);
+    } else {
+        rc = put_patched(out, gaps, n);
+        for (unsigned f = 0; f < nf && rc == FMT_OK; f++) {
+            for (uint32_t i = 0; i < n; i++)
+                vals[i] = ns == FMT_NS_TEXT ? blk->tf[f][i] : blk->tf[f][i] - 1;
+            rc = put_patched(out, vals, n);
+        }
+    }
     if (rc != FMT_OK)
         return rc;
     rc |= fmt_buf_put_varint(skip, last_delta);

@@ -6,8 +6,11 @@
 #include <stdint.h>
 
 #define FMT_SEG_MAGIC 0x31474553584e5745ull /* "EWNXSEG1" little-endian: bytes "EWNXSEG1" */
-#define FMT_SEG_VERSION 3 /* 2: one-block lists have no skip entry; 3: Rice positions */
+#define FMT_SEG_VERSION 4 /* 2: one-block lists have no skip entry; 3: Rice positions;
+                            4: patched bit-packing, small blocks as varints, no skip_len
+                            for one-block lists */
 #define FMT_SEG_HEADER 16        /* u64 magic, u32 version, u32 zero */
+#define FMT_SEG_SMALL_BLOCK 2     /* blocks of this many docs or fewer are varints */
 #define FMT_SEG_DICT_BLOCK 32    /* terms per front-coded dictionary block */
 #define FMT_SEG_DOC_BLOCK 8192   /* raw bytes per doc-store block (about): small, because a
                                     query hit inflates its whole block */

@@ -592,9 +592,11 @@ static int write_term(struct merger *m, struct fmt_err *err)
     size_t hl;
     int rc;
 
-    if (m->df <= FMT_BLOCK)
-        m->skip.len = 0; /* one block: no skip entry (segment_write.c) */
-    hl = fmt_varint_encode(head, m->skip.len);
+    hl = 0;
+    if (m->df > FMT_BLOCK)
+        hl = fmt_varint_encode(head, m->skip.len);
+    else
+        m->skip.len = 0; /* one block: no skip_len, no skip entry (segment_write.c) */
     fmt_file_append(&m->f, head, hl);
     fmt_file_append(&m->f, m->skip.p, m->skip.len);
     if ((rc = spill_copy(&m->blocks, &m->f, &m->chunk, err)) != FMT_OK)

@@ -418,14 +418,16 @@ int fmt_postings_open(struct fmt_postings *p, const struct fmt_seg *seg,
     p->nfields = fmt_ns_fields(ti->ns);
     p->nblocks = (ti->df + FMT_BLOCK - 1) / FMT_BLOCK;
     p->doc = FMT_DOC_END;
-    n = fmt_varint_decode(base, end, &skip_len);
-    if (!n || skip_len > (uint64_t)(end - base - n))
-        return corrupt(seg, base, "bad skip table", err);
+    p->single = p->nblocks == 1;
+    n = 0;
+    skip_len = 0;
+    if (!p->single) { /* a one-block list starts with its block */
+        n = fmt_varint_decode(base, end, &skip_len);
+        if (!n || skip_len == 0 || skip_len > (uint64_t)(end - base - n))
+            return corrupt(seg, base, "bad skip table", err);
+    }
     p->skip = base + n;
     p->skip_end = p->skip + skip_len;
-    p->single = p->nblocks == 1;
-    if ((skip_len == 0) != p->single)
-        return corrupt(seg, base, "bad skip table", err);
     p->blocks = p->skip_end;
     p->blocks_len = (uint64_t)(end - p->blocks);
     p->pos_base = ti->pos_len ? seg->sec[SEC_POSITIONS] + ti->pos_off : NULL;
@@ -517,30 +519,57 @@ static void single_bound(struct fmt_postings *p, uint32_t n)
     }
 }
 
+/* Decode a block of at most FMT_SEG_SMALL_BLOCK docs (varints) into gaps and tfs. */
+static int load_small(struct fmt_postings *p, const uint8_t *b, const uint8_t *end, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v, t = 0;
+        size_t k = fmt_varint_decode(b, end, &v);
+        if (!k)
+            return -1;
+        b += k;
+        if (p->nfields == 2) {
+            if (!(k = fmt_varint_decode(b, end, &t)))
+                return -1;
+            b += k;
+            p->docs[i] = (uint32_t)v;
+            p->tf[1][i] = (uint32_t)(t >> 1);
+            p->tf[0][i] = 0;
+            v = t & 1; /* title flag */
+        } else {
+            p->docs[i] = (uint32_t)(v >> 1);
+            p->tf[0][i] = 0;
+            v &= 1; /* tf > 1 flag */
+        }
+        if (v) {
+            if (!(k = fmt_varint_decode(b, end, &t)) || t >= UINT32_MAX - 1)
+                return -1;
+            b += k;
+            p->tf[0][i] = (uint32_t)t + 1;
+        }
+    }
+    return b == end ? 0 : -1;
+}
+
 /* Decode the block the skip cursor is on. */
 static int load_block(struct fmt_postings *p, struct fmt_err *err)
 {
     const uint8_t *b = p->blocks + p->block_off, *end = b + p->block_len;
     uint32_t n = p->block == p->nblocks ? p->ti.df - FMT_BLOCK * (p->nblocks - 1) : FMT_BLOCK;
-    unsigned bits[3];
     uint32_t doc;
-    size_t need;
 
-    if ((size_t)(end - b) < 1 + p->nfields)
-        return corrupt(p->seg, b, "truncated postings block", err);
-    for (unsigned k = 0; k <= p->nfields; k++) {
-        bits[k] = b[k];
-        if (bits[k] > 32)
-            return corrupt(p->seg, b, "bad bit width", err);
+    if (n <= FMT_SEG_SMALL_BLOCK) {
+        if (load_small(p, b, end, n) != 0)
+            return corrupt(p->seg, b, "bad small postings block", err);
+    } else {
+        size_t k = fmt_patch_decode(p->docs, b, (size_t)(end - b), n);
+        for (unsigned f = 0; f < p->nfields && k; f++) {
+            b += k;
+            k = fmt_patch_decode(p->tf[f], b, (size_t)(end - b), n);
+        }
+        if (!k || k != (size_t)(end - b))
+            return corrupt(p->seg, b, "bad postings block", err);
     }
-    b += 1 + p->nfields;
-    need = fmt_bitpack_size(n, bits[0]);
-    for (unsigned f = 0; f < p->nfields; f++)
-        need += fmt_bitpack_size(n, bits[1 + f]);
-    if (need > (size_t)(end - b))
-        return corrupt(p->seg, b, "truncated postings block", err);
-    fmt_bitunpack(p->docs, b, n, bits[0]);
-    b += fmt_bitpack_size(n, bits[0]);
     doc = p->prev_last;
     for (uint32_t i = 0; i < n; i++) {
         doc = doc + 1 + p->docs[i];
@@ -551,10 +580,6 @@ static int load_block(struct fmt_postings *p, struct fmt_err *err)
     if (!p->single && doc != p->bound.last_doc)
         return corrupt(p->seg, p->blocks + p->block_off, "postings block disagrees with skip entry",
                        err);
-    for (unsigned f = 0; f < p->nfields; f++) {
-        fmt_bitunpack(p->tf[f], b, n, bits[1 + f]);
-        b += fmt_bitpack_size(n, bits[1 + f]);
-    }
     if (p->nfields == 1) {
         for (uint32_t i = 0; i < n; i++)
             p->tf[0][i] += 1;

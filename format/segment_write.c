@@ -11,10 +11,9 @@
  *
  *   header    u64 magic "EWNXSEG1", u32 FMT_SEG_VERSION, u32 0
  *   postings  per term, in dictionary order:
- *               varint skip_len               bytes of the skip table that follows; 0 when
- *                                             df <= 128: a list of one block has no skip
- *                                             entry (the reader derives its bound from the
- *                                             block: saves ~10 bytes a short list)
+ *               varint skip_len               [df > 128] bytes of the skip table that
+ *                                             follows; a list of one block has neither
+ *                                             (the reader derives its bound from the block)
  *               skip table, one entry per 128-doc block:
  *                 varint last_delta           last doc - (previous block's last doc + 1),
  *                                             the first block counts from doc 0
@@ -23,14 +22,17 @@
  *                 varint max_tf[nfields]      largest tf of each field in the block
  *                 varint min_len[2]           [text namespace] shortest title and body
  *                                             length among docs with tf > 0 there (0 if none)
- *               blocks, 128 docs each (the last may be shorter; n follows from df):
- *                 u8     doc_bits             bit width of each doc gap
- *                 u8     tf_bits[nfields]     bit width of each tf array
- *                 bytes  gaps                 n x (doc - previous doc - 1), LSB first,
- *                                             byte-padded; previous doc of the first block
- *                                             is -1 and of later blocks their last doc
- *                 bytes  tf[nfields]          n tfs per field (text: raw tf, which may be 0
- *                                             in one field; other namespaces: tf - 1)
+ *               blocks, 128 docs each (the last may be shorter; n follows from df); the
+ *               doc gaps are doc - previous doc - 1, the previous doc of the first block
+ *               being -1 and of later blocks their last doc:
+ *                 n > FMT_SEG_SMALL_BLOCK (2): patched bit-packed arrays (codec.h: a
+ *                 width byte, n low parts, exceptions for the few wider values)
+ *                   patched gaps[n]
+ *                   patched tf[nfields][n]    text: raw tf, which may be 0 in one field;
+ *                                             other namespaces: tf - 1
+ *                 n <= 2: per doc, varints
+ *                   text: gap, body_tf << 1 | (title_tf > 0), [title_tf > 0] title_tf - 1
+ *                   other namespaces: gap << 1 | (tf > 1), [tf > 1] tf - 2
  *   positions per term with positions, one block per postings block (its skip entry's
  *             pos_len bytes; the term's pos_len for a one-block list):
  *               u8     k                      Rice parameter, 0..31
@@ -63,15 +65,17 @@
  *
  * Example (a real dump, tools/nxdump --term T:nato): ten docs, doc 5 titled "NATO" with
  * body "talks of nato and more nato" (6 tokens), doc 9 with body "the nato summit" (3 tokens):
- *   postings   00                      skip_len 0: df 2 <= 128, one block, no skip entry
- *              03 01 02                doc_bits 3, tf_bits title 1, body 2
- *              1d                      gaps 5 (5 - -1 - 1) and 3 (9 - 5 - 1): 101 | 011 << 3
- *              01                      title tfs 1, 0
- *              06                      body tfs 2, 1: 10 | 01 << 2
+ *   postings   05                      df 2: a small block; doc 5: gap 5 (5 - -1 - 1)
+ *              05 00                   body tf 2 << 1 | title flag 1, title tf 1 - 1
+ *              03 02                   doc 9: gap 3 (9 - 5 - 1), body tf 1 << 1 | 0
  *   positions  00                      k 0 (deltas 0, 2, 3, 1 take 10 bits with k 0 or 1)
  *              89 02                   doc 5: title 0 -> 1; body 2 5 -> 001 0001;
  *                                      doc 9: body 1 -> 01; LSB first: 1001 0001 01
- *   dict entry df 2, df_title 1, post_len 7, pos_len 3
+ *   dict entry df 2, df_title 1, post_len 5, pos_len 3
+ * Three to 128 docs make one block of patched arrays, e.g. for docs 1, 4, 9 with body tfs
+ * 1, 1, 2 and no title hit: 03 11 01 (width 3, gaps 1 2 4), 00 (width 0: title tfs all 0),
+ * 02 25 (width 2, body tfs 1 1 2); a block of 128 gaps that are all small but one takes
+ * the small width plus that one as an exception (codec.h).
  * With 129 or more docs the list starts with skip_len and one skip entry per block, e.g.
  * 09 06 04 01 02 01 03 for a block ending at doc 9: last_delta 9, block_len 6, pos_len 4,
  * max_tf title 1 body 2, min_len title 1 body 3.
@@ -810,10 +814,11 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
     }
     if (rc != FMT_OK)
         return rc;
-    if (e->df <= FMT_BLOCK)
-        o->skip.len = 0; /* one block: the reader computes its bound from the block */
     {
-        size_t hl = fmt_varint_encode(head, o->skip.len);
+        /* one block: no skip_len, no skip entry (the reader computes the bound from it) */
+        size_t hl = e->df > FMT_BLOCK ? fmt_varint_encode(head, o->skip.len) : 0;
+        if (hl == 0)
+            o->skip.len = 0;
         fmt_file_append(&o->f, head, hl);
         fmt_file_append(&o->f, o->skip.p, o->skip.len);
         fmt_file_append(&o->f, o->blocks.p, o->blocks.len);

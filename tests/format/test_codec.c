@@ -116,6 +116,79 @@ static void test_bitpack_is_lsb_first(void **state)
     assert_int_equal(out[1], 0x00);
 }
 
+static void test_patch_roundtrips_with_outliers(void **state)
+{
+    static const size_t lens[] = {1, 2, 3, 8, 17, 64, 127, 128};
+    uint64_t seed = 777;
+    (void)state;
+
+    for (unsigned bits = 0; bits <= 32; bits++) {
+        for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+            for (unsigned outliers = 0; outliers <= 3; outliers++) {
+                size_t n = lens[li], size;
+                uint32_t in[FMT_BLOCK], out[FMT_BLOCK + 1];
+                uint8_t enc[FMT_PATCH_MAX(FMT_BLOCK) + 1];
+                uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (uint32_t)(next_rand(&seed) & mask);
+                for (unsigned k = 0; k < outliers; k++)
+                    in[next_rand(&seed) % n] = UINT32_MAX >> k; /* wide values anywhere */
+                memset(enc, 0xee, sizeof(enc));
+                size = fmt_patch_encode(enc, in, n);
+                assert_true(size >= 1 && size <= FMT_PATCH_MAX(n));
+                assert_int_equal(enc[size], 0xee); /* nothing written past the end */
+                memset(out, 0xa5, sizeof(out));
+                assert_int_equal(fmt_patch_decode(out, enc, size, n), size);
+                assert_memory_equal(in, out, n * sizeof(uint32_t));
+                assert_int_equal(out[n], 0xa5a5a5a5u);
+                /* never longer than plain packing behind a width byte */
+                assert_true(size <= 1 + fmt_bitpack_size(n, fmt_bits_needed(in, n)));
+                /* every shorter input is rejected, not read past */
+                for (size_t cut = 0; cut < size; cut++)
+                    assert_int_equal(fmt_patch_decode(out, enc, cut, n), 0);
+            }
+        }
+    }
+}
+
+static void test_patch_makes_outliers_exceptions(void **state)
+{
+    uint32_t v[FMT_BLOCK], out[FMT_BLOCK];
+    uint8_t enc[FMT_PATCH_MAX(FMT_BLOCK)];
+    size_t size;
+    (void)state;
+
+    for (size_t i = 0; i < FMT_BLOCK; i++)
+        v[i] = 1;
+    v[5] = 1000; /* 10 bits: plain packing would take 1 + 160 bytes */
+    size = fmt_patch_encode(enc, v, FMT_BLOCK);
+    /* head, 128 x 1 bit, count - 1, hb, index 5, 1000 >> 1 = 500 in 9 bits */
+    assert_int_equal(size, 1 + 16 + 2 + 1 + 2);
+    assert_int_equal(enc[0], 1 | FMT_PATCH_EXC);
+    assert_int_equal(enc[17], 0);
+    assert_int_equal(enc[18], 9);
+    assert_int_equal(enc[19], 5);
+    assert_int_equal(fmt_patch_decode(out, enc, size, FMT_BLOCK), size);
+    assert_memory_equal(v, out, sizeof(v));
+    /* damaged headers are errors: width 33, hb 0, an index out of range, indexes out of
+     * order, and a width that overflows with the high part */
+    enc[0] = 33;
+    assert_int_equal(fmt_patch_decode(out, enc, size, FMT_BLOCK), 0);
+    enc[0] = 1 | FMT_PATCH_EXC;
+    enc[18] = 0;
+    assert_int_equal(fmt_patch_decode(out, enc, size, FMT_BLOCK), 0);
+    enc[18] = 32;
+    assert_int_equal(fmt_patch_decode(out, enc, size, FMT_BLOCK), 0);
+    enc[18] = 9;
+    assert_int_equal(fmt_patch_decode(out, enc, size, 5), 0); /* index 5 of 5 values */
+    v[6] = 1000; /* two exceptions, then swap their indexes */
+    size = fmt_patch_encode(enc, v, FMT_BLOCK);
+    assert_int_equal(enc[17], 1);
+    enc[19] = 6;
+    enc[20] = 5;
+    assert_int_equal(fmt_patch_decode(out, enc, size, FMT_BLOCK), 0);
+}
+
 static void test_rice_roundtrips_every_k_with_outliers(void **state)
 {
     uint32_t v[300], back;
@@ -203,6 +276,8 @@ int main(void)
         cmocka_unit_test(test_bits_needed_is_width_of_largest),
         cmocka_unit_test(test_bitpack_roundtrips_every_width_and_length),
         cmocka_unit_test(test_bitpack_is_lsb_first),
+        cmocka_unit_test(test_patch_roundtrips_with_outliers),
+        cmocka_unit_test(test_patch_makes_outliers_exceptions),
         cmocka_unit_test(test_rice_roundtrips_every_k_with_outliers),
         cmocka_unit_test(test_rice_layout_and_truncation),
         cmocka_unit_test(test_rice_pick_finds_the_smallest_k),

@@ -165,7 +165,7 @@ static void test_segment_sizes_count_postings_and_positions(void **state)
     assert_true(sum < sz.file && sz.file == fmt_seg_stats(seg)->file_bytes);
     assert_string_equal(fmt_seg_section_name(0), "postings");
     assert_string_equal(fmt_seg_section_name(FMT_SEG_SECTIONS - 1), "docidx");
-    assert_true(sz.skip_bytes > 0 && sz.skip_bytes < sz.section[0]);
+    assert_int_equal(sz.skip_bytes, 0); /* lists of <= 128 docs have no skip table */
     /* nato: docs 0 (title 0, body 1 5) and 2 (body 3 4): deltas 0 1 4 3 1 as Rice codes,
      * k 1 (13 bits, k 0 would take 14): 1,0 1,1 001,0 01,1 1,1 LSB first = 4d 1e */
     assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "nato", 4, &ti, &err), FMT_OK);
@@ -174,8 +174,10 @@ static void test_segment_sizes_count_postings_and_positions(void **state)
     assert_int_equal(ti.pos_len, 3);
     assert_memory_equal(pos, "\x01\x4d\x1e", 3);
     /* a one-block list has no skip entry: its bound comes from the block, and the doc
-     * cursor still starts at the first posting */
-    assert_int_equal(post[0], 0);
+     * cursor still starts at the first posting. Two docs make a small block of varints:
+     * doc 0: gap 0, body tf 2 << 1 | title flag, title tf - 1; doc 2: gap 1, 2 << 1 */
+    assert_int_equal(ti.post_len, 5);
+    assert_memory_equal(post, "\x00\x05\x00\x01\x04", 5);
     {
         struct fmt_postings p;
         struct fmt_block_bound bd;
@@ -420,7 +422,8 @@ static void test_segment_many_docs_cross_blocks(void **state)
     assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
     for (int i = 0; i < 1000; i++) {
         snprintf(id, sizeof(id), "doc%d", i);
-        snprintf(body, sizeof(body), "common w%d x%d %s", i % 97, i, i % 3 == 0 ? "three" : "");
+        snprintf(body, sizeof(body), "common w%d x%d %s %s", i % 97, i, i % 3 == 0 ? "three" : "",
+                 i < 130 ? (i == 129 ? "tail tail tail" : "tail") : "");
         add(b, id, "t", body, "", i);
     }
     assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
@@ -455,6 +458,26 @@ static void test_segment_many_docs_cross_blocks(void **state)
         count++;
     assert_int_equal(count, 1000 - 256); /* started at the block holding 300 */
     fmt_postings_release(&p);
+
+    /* 130 docs: a full block, then a small block of two docs (varints) */
+    assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "tail", 4, &ti, &err), FMT_OK);
+    assert_int_equal(ti.df, 130);
+    assert_int_equal(fmt_postings_open(&p, seg, &ti, &err), FMT_OK);
+    assert_int_equal(fmt_postings_advance(&p, 128, &err), FMT_OK);
+    assert_int_equal(p.doc, 128);
+    assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_BODY), 1);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, 129);
+    assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_BODY), 3);
+    assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_TITLE), 0);
+    assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+    assert_int_equal(p.doc, FMT_DOC_END);
+    fmt_postings_release(&p);
+    {
+        struct fmt_seg_sizes sz;
+        assert_int_equal(fmt_seg_sizes(seg, &sz, &err), FMT_OK);
+        assert_true(sz.skip_bytes > 0 && sz.skip_bytes < sz.section[0]);
+    }
 
     assert_int_equal(fmt_seg_prefix(seg, FMT_NS_TEXT, "x99", 3, on_prefix, &pc, &err), FMT_OK);
     assert_int_equal(pc.n, 11); /* x99, x990..x999 */
