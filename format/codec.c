@@ -324,6 +324,127 @@ int fmt_rice_next(struct fmt_rice_reader *r, uint32_t *v)
     return 0;
 }
 
+uint64_t fmt_rice_split_size(const uint32_t *v, size_t n, unsigned k)
+{
+    uint64_t unary = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t q = v[i] >> k;
+        if (q > FMT_RICE_SPLIT_MAXQ)
+            return 0;
+        unary += q + 1;
+    }
+    return ((uint64_t)n * k + 7) / 8 + (unary + 7) / 8;
+}
+
+size_t fmt_rice_split_encode(uint8_t *out, const uint32_t *v, size_t n, unsigned k)
+{
+    struct bitw w = {out, 0, 0, 0};
+    const uint64_t low = ((uint64_t)1 << k) - 1;
+
+    if (k) {
+        for (size_t i = 0; i < n; i++)
+            bitw_put(&w, v[i] & low, k);
+        if (w.have)
+            out[w.o++] = (uint8_t)w.acc;
+    }
+    w.acc = 0;
+    w.have = 0;
+    for (size_t i = 0; i < n; i++) {
+        bitw_put(&w, 0, v[i] >> k); /* q <= 56 zeros: have + q < 64 */
+        bitw_put(&w, 1, 1);
+    }
+    if (w.have)
+        out[w.o++] = (uint8_t)w.acc;
+    return w.o;
+}
+
+/* The 64 bits of P from bit BIT on, of a stream of NBITS bits (zeros past its end). */
+static inline uint64_t stream_peek(const uint8_t *p, uint64_t nbits, uint64_t bit)
+{
+    size_t byte = (size_t)(bit >> 3), nbytes = (size_t)((nbits + 7) >> 3);
+    uint64_t w = 0;
+
+    if (nbytes - byte >= 8) {
+        w = load_le64(p + byte);
+    } else {
+        for (size_t k = 0; byte + k < nbytes; k++)
+            w |= (uint64_t)p[byte + k] << (8 * k);
+    }
+    return w >> (bit & 7);
+}
+
+int fmt_rice_split_open(struct fmt_rice_split *r, const uint8_t *p, uint64_t len, uint64_t n,
+                        unsigned k)
+{
+    uint64_t low_len = (n * k + 7) / 8;
+
+    if (k > FMT_RICE_MAX_K || n > UINT64_MAX / 64 || low_len > len)
+        return -1;
+    r->low = p;
+    r->unary = p + low_len;
+    r->unary_bits = (len - low_len) * 8;
+    r->n = n;
+    r->k = k;
+    r->code = 0;
+    r->ubit = 0;
+    return 0;
+}
+
+int fmt_rice_split_seek(struct fmt_rice_split *r, uint64_t c)
+{
+    uint64_t need = c - r->code; /* one bits to pass */
+
+    if (c < r->code || c > r->n)
+        return -1;
+    while (need) {
+        uint64_t w, left;
+        unsigned valid, ones;
+        if (r->ubit >= r->unary_bits)
+            return -1;
+        left = r->unary_bits - r->ubit;
+        valid = 57; /* stream_peek holds at least 57 bits */
+        if (left < valid)
+            valid = (unsigned)left;
+        w = stream_peek(r->unary, r->unary_bits, r->ubit) & (((uint64_t)1 << valid) - 1);
+        ones = (unsigned)__builtin_popcountll(w);
+        if (ones >= need) {
+            for (uint64_t i = 1; i < need; i++)
+                w &= w - 1; /* clear the lowest one */
+            r->ubit += (unsigned)__builtin_ctzll(w) + 1;
+            break;
+        }
+        need -= ones;
+        r->ubit += valid;
+    }
+    r->code = c;
+    return 0;
+}
+
+int fmt_rice_split_next(struct fmt_rice_split *r, uint32_t *v)
+{
+    uint64_t w, x;
+    unsigned q;
+
+    if (r->code >= r->n || r->ubit >= r->unary_bits)
+        return -1;
+    w = stream_peek(r->unary, r->unary_bits, r->ubit);
+    if (r->unary_bits - r->ubit < 57)
+        w &= ((uint64_t)1 << (r->unary_bits - r->ubit)) - 1;
+    if (!w)
+        return -1;
+    q = (unsigned)__builtin_ctzll(w);
+    x = (uint64_t)q << r->k;
+    if (r->k)
+        x |= stream_peek(r->low, r->n * r->k, r->code * r->k) & (((uint64_t)1 << r->k) - 1);
+    if (x > UINT32_MAX)
+        return -1;
+    *v = (uint32_t)x;
+    r->ubit += q + 1;
+    r->code++;
+    return 0;
+}
+
 uint32_t fmt_crc32(uint32_t crc, const void *data, size_t len)
 {
     const uint8_t *p = data;

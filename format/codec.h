@@ -124,6 +124,39 @@ struct fmt_rice_reader {
 /* Decode the next value into *v. 0 on success, -1 when the range ends inside a code. */
 int fmt_rice_next(struct fmt_rice_reader *r, uint32_t *v);
 
+/* Split Rice layout: the same codes with their two parts in two streams, so that a reader
+ * can jump to the c-th code: the low parts at bit c * k of the first, the unary parts found
+ * by counting one bits (a word at a time) in the second.
+ *   bytes  low     N x k bits: value & (2^k - 1), LSB first, zero-padded to a byte
+ *   bytes  unary   per value q = value >> k zero bits and a one bit, zero-padded
+ * No escapes: usable when every quotient is at most FMT_RICE_SPLIT_MAXQ. */
+#define FMT_RICE_SPLIT_MAXQ 56
+
+/* Bytes of V[0..n) in the split layout with parameter K, or 0 when a quotient is above
+ * FMT_RICE_SPLIT_MAXQ. */
+uint64_t fmt_rice_split_size(const uint32_t *v, size_t n, unsigned k);
+/* Write V[0..n) to OUT, which must hold fmt_rice_split_size(v, n, k) (> 0) bytes. Returns
+ * the bytes written. */
+size_t fmt_rice_split_encode(uint8_t *out, const uint32_t *v, size_t n, unsigned k);
+
+/* Reading cursor over a split block of N codes. */
+struct fmt_rice_split {
+    const uint8_t *low, *unary;
+    uint64_t unary_bits; /* bits of the unary stream */
+    uint64_t n;          /* codes in the block */
+    uint64_t code;       /* next code to read */
+    uint64_t ubit;       /* where its unary part starts */
+    unsigned k;
+};
+/* Open the LEN bytes at P as N codes with parameter K (<= FMT_RICE_MAX_K). 0, or -1 when
+ * LEN cannot hold the low parts. */
+int fmt_rice_split_open(struct fmt_rice_split *r, const uint8_t *p, uint64_t len, uint64_t n,
+                        unsigned k);
+/* Move to code C (>= r->code, <= n) counting one bits. 0, or -1 when the stream ends. */
+int fmt_rice_split_seek(struct fmt_rice_split *r, uint64_t c);
+/* Decode the next code into *v. 0, or -1 when past the last code or the stream is bad. */
+int fmt_rice_split_next(struct fmt_rice_split *r, uint32_t *v);
+
 /* CRC32 (zlib's polynomial), continuing from CRC (start with 0). */
 uint32_t fmt_crc32(uint32_t crc, const void *data, size_t len);
 

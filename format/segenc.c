@@ -89,20 +89,29 @@ int segenc_block(struct fmt_buf *out, struct fmt_buf *skip, uint8_t ns,
 
 unsigned segenc_rice_pick(const uint32_t *v, size_t n, uint64_t *len)
 {
-    uint64_t bits;
+    uint64_t bits, split;
     unsigned k = fmt_rice_pick(v, n, &bits);
 
+    if ((split = fmt_rice_split_size(v, n, k)) > 0) {
+        *len = 1 + split;
+        return k | SEGENC_POS_SPLIT;
+    }
     *len = 1 + (bits + 7) / 8;
     return k;
 }
 
-int segenc_rice_block(struct fmt_buf *out, const uint32_t *v, size_t n, unsigned k,
+int segenc_rice_block(struct fmt_buf *out, const uint32_t *v, size_t n, unsigned head,
                       uint64_t len)
 {
+    unsigned k = head & ~SEGENC_POS_SPLIT;
+
     if (fmt_buf_reserve(out, (size_t)len) != FMT_OK)
         return FMT_ENOMEM;
-    out->p[out->len] = (uint8_t)k;
-    out->len += 1 + fmt_rice_encode(out->p + out->len + 1, v, n, k);
+    out->p[out->len] = (uint8_t)head;
+    if (head & SEGENC_POS_SPLIT)
+        out->len += 1 + fmt_rice_split_encode(out->p + out->len + 1, v, n, k);
+    else
+        out->len += 1 + fmt_rice_encode(out->p + out->len + 1, v, n, k);
     return FMT_OK;
 }
 

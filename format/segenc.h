@@ -33,12 +33,18 @@ struct segenc_block {
 int segenc_block(struct fmt_buf *out, struct fmt_buf *skip, uint8_t ns,
                  const struct segenc_block *blk, uint32_t prev_doc, uint64_t pos_len);
 
-/* Rice parameter for one block's position deltas V[0..n) and the bytes of the encoded
- * positions block (k byte + codes) in *len. */
+/* Head byte of a positions block: the Rice parameter k (0..31), | SEGENC_POS_SPLIT when the
+ * block is in the split layout (codec.h: low parts, then unary parts), else the codes are
+ * interleaved with escapes (fmt_rice_encode). */
+#define SEGENC_POS_SPLIT 0x80
+
+/* Head byte (k, and SEGENC_POS_SPLIT unless a quotient is too large for the split layout)
+ * for one block's position deltas V[0..n), and the bytes of the encoded block (head byte +
+ * codes) in *len. */
 unsigned segenc_rice_pick(const uint32_t *v, size_t n, uint64_t *len);
-/* Append the positions block of V[0..n) with parameter K and length LEN (both from
+/* Append the positions block of V[0..n) with head HEAD and length LEN (both from
  * segenc_rice_pick) to OUT. FMT_OK or FMT_ENOMEM. */
-int segenc_rice_block(struct fmt_buf *out, const uint32_t *v, size_t n, unsigned k,
+int segenc_rice_block(struct fmt_buf *out, const uint32_t *v, size_t n, unsigned head,
                       uint64_t len);
 
 /* The dictionary and its sparse index, built in memory while terms are written in key

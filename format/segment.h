@@ -185,7 +185,10 @@ struct fmt_postings {
     uint64_t pos_block_off;         /* positions offset of the skip cursor's block */
     uint64_t pos_next_off;          /* positions offset of the block after it */
     uint32_t pos_scan_i;            /* doc index whose positions start at pos_scan_off */
-    uint64_t pos_scan_off;          /* bit offset in the loaded block's position codes */
+    uint64_t pos_scan_off;          /* bit offset in the loaded block's position codes
+                                     * (split blocks: in the unary stream) */
+    uint64_t pos_scan_code;         /* split blocks: index of doc pos_scan_i's first code */
+    uint64_t pos_codes;             /* split blocks: codes in the block, 0 = not counted */
     struct fmt_block_bound bound;   /* bound of the block the skip cursor is on */
     int loaded;                     /* 1 when docs[] etc. hold the skip cursor's block */
     int done;                       /* 1 once the cursor has moved past the last posting */

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "codec.h"
+#include "segenc.h"
 #include "segformat.h"
 
 #define MAX_KEY 4096 /* longest dictionary key the reader accepts (builder enforces it) */
@@ -592,6 +593,8 @@ static int load_block(struct fmt_postings *p, struct fmt_err *err)
     p->loaded = 1;
     p->pos_scan_i = 0;
     p->pos_scan_off = 0;
+    p->pos_scan_code = 0;
+    p->pos_codes = 0;
     return FMT_OK;
 }
 
@@ -692,26 +695,54 @@ int fmt_postings_next_block(struct fmt_postings *p, struct fmt_err *err)
     return FMT_OK;
 }
 
+/* The positions block of P's loaded block: its head byte checked, *len bytes after it. */
+static int pos_block(const struct fmt_postings *p, const uint8_t **blk, uint64_t *len,
+                     struct fmt_err *err)
+{
+    *blk = p->pos_base + p->pos_block_off;
+    if (p->pos_next_off <= p->pos_block_off ||
+        ((*blk)[0] & ~SEGENC_POS_SPLIT) > FMT_RICE_MAX_K)
+        return corrupt(p->seg, *blk, "bad positions block", err);
+    *len = p->pos_next_off - p->pos_block_off - 1;
+    return FMT_OK;
+}
+
+/* Codes in P's loaded positions block: the sum of the block's tfs. */
+static uint64_t pos_codes(const struct fmt_postings *p)
+{
+    uint64_t n = 0;
+
+    for (uint32_t i = 0; i < p->n; i++)
+        n += (uint64_t)p->tf[0][i] + p->tf[1][i];
+    return n;
+}
+
 int fmt_postings_block_deltas(const struct fmt_postings *p, uint32_t *out, uint64_t count,
                               struct fmt_err *err)
 {
     const uint8_t *blk;
-    struct fmt_rice_reader r;
+    uint64_t len = 0;
+    int rc;
 
     if (count == 0)
         return FMT_OK;
     if (!p->pos_base || !p->loaded)
         return corrupt(p->seg, p->blocks, "positions missing", err);
-    blk = p->pos_base + p->pos_block_off;
-    if (p->pos_next_off <= p->pos_block_off || blk[0] > FMT_RICE_MAX_K)
-        return corrupt(p->seg, blk, "bad positions block", err);
-    r.p = blk + 1;
-    r.nbits = (p->pos_next_off - p->pos_block_off - 1) * 8;
-    r.k = blk[0];
-    r.bit = 0;
-    for (uint64_t i = 0; i < count; i++)
-        if (fmt_rice_next(&r, &out[i]) != 0)
+    if ((rc = pos_block(p, &blk, &len, err)) != FMT_OK)
+        return rc;
+    if (blk[0] & SEGENC_POS_SPLIT) {
+        struct fmt_rice_split s;
+        if (fmt_rice_split_open(&s, blk + 1, len, count, blk[0] & ~SEGENC_POS_SPLIT) != 0)
             return corrupt(p->seg, blk, "truncated positions", err);
+        for (uint64_t i = 0; i < count; i++)
+            if (fmt_rice_split_next(&s, &out[i]) != 0)
+                return corrupt(p->seg, blk, "truncated positions", err);
+    } else {
+        struct fmt_rice_reader r = {blk + 1, 0, len * 8, blk[0]};
+        for (uint64_t i = 0; i < count; i++)
+            if (fmt_rice_next(&r, &out[i]) != 0)
+                return corrupt(p->seg, blk, "truncated positions", err);
+    }
     return FMT_OK;
 }
 
@@ -726,22 +757,84 @@ static int rice_skip(struct fmt_rice_reader *r, uint64_t count)
     return 0;
 }
 
+/* Make room for N positions in p->positions. */
+static int positions_room(struct fmt_postings *p, uint32_t n, struct fmt_err *err)
+{
+    if (n > p->positions_cap) {
+        size_t cap = n < 64 ? 64 : n;
+        uint32_t *np = realloc(p->positions, cap * sizeof(*np));
+        if (!np)
+            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
+        p->positions = np;
+        p->positions_cap = cap;
+    }
+    return FMT_OK;
+}
+
+/* fmt_postings_positions on a split block (codec.h): the doc's first code is the sum of
+ * the tfs before it, found by counting one bits from the scan cursor on. */
+static int split_positions(struct fmt_postings *p, const uint8_t *blk, uint64_t len,
+                           enum fmt_field field, uint32_t want, struct fmt_err *err)
+{
+    struct fmt_rice_split s;
+    uint64_t c;
+    uint32_t prev = 0, v;
+
+    if (p->pos_codes == 0)
+        p->pos_codes = pos_codes(p);
+    if (fmt_rice_split_open(&s, blk + 1, len, p->pos_codes, blk[0] & ~SEGENC_POS_SPLIT) != 0)
+        return corrupt(p->seg, blk, "truncated positions", err);
+    if (p->pos_scan_i > p->i) {
+        p->pos_scan_i = 0;
+        p->pos_scan_off = 0;
+        p->pos_scan_code = 0;
+    }
+    c = p->pos_scan_code;
+    for (uint32_t j = p->pos_scan_i; j < p->i; j++)
+        c += (uint64_t)p->tf[0][j] + p->tf[1][j];
+    s.code = p->pos_scan_code;
+    s.ubit = p->pos_scan_off;
+    if (fmt_rice_split_seek(&s, c) != 0)
+        return corrupt(p->seg, blk, "truncated positions", err);
+    p->pos_scan_i = p->i;
+    p->pos_scan_code = c;
+    p->pos_scan_off = s.ubit;
+    if (field == FMT_FIELD_BODY && fmt_rice_split_seek(&s, c + p->tf[0][p->i]) != 0)
+        return corrupt(p->seg, blk, "truncated positions", err);
+    for (uint32_t k = 0; k < want; k++) {
+        if (fmt_rice_split_next(&s, &v) != 0 || v > UINT32_MAX - prev)
+            return corrupt(p->seg, blk, "bad position", err);
+        prev += v;
+        p->positions[k] = prev;
+    }
+    return FMT_OK;
+}
+
 int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const uint32_t **pos,
                            size_t *n, struct fmt_err *err)
 {
     const uint8_t *blk;
     uint32_t want = p->tf[field][p->i], prev = 0, v;
+    uint64_t len = 0;
     struct fmt_rice_reader r;
+    int rc;
 
     *n = 0;
     *pos = p->positions;
     if (!p->pos_base || !p->loaded || want == 0)
         return FMT_OK;
-    blk = p->pos_base + p->pos_block_off;
-    if (p->pos_next_off <= p->pos_block_off || blk[0] > FMT_RICE_MAX_K)
-        return corrupt(p->seg, blk, "bad positions block", err);
+    if ((rc = pos_block(p, &blk, &len, err)) != FMT_OK ||
+        (rc = positions_room(p, want, err)) != FMT_OK)
+        return rc;
+    if (blk[0] & SEGENC_POS_SPLIT) {
+        if ((rc = split_positions(p, blk, len, field, want, err)) != FMT_OK)
+            return rc;
+        *pos = p->positions;
+        *n = want;
+        return FMT_OK;
+    }
     r.p = blk + 1;
-    r.nbits = (p->pos_next_off - p->pos_block_off - 1) * 8;
+    r.nbits = len * 8;
     r.k = blk[0];
     if (p->pos_scan_i > p->i) {
         p->pos_scan_i = 0;
@@ -756,14 +849,6 @@ int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const u
     p->pos_scan_off = r.bit;
     if (field == FMT_FIELD_BODY && rice_skip(&r, p->tf[0][p->i]) != 0)
         return corrupt(p->seg, blk, "truncated positions", err);
-    if (want > p->positions_cap) {
-        size_t cap = want < 64 ? 64 : want;
-        uint32_t *np = realloc(p->positions, cap * sizeof(*np));
-        if (!np)
-            return fmt_errorf(err, FMT_ENOMEM, "out of memory");
-        p->positions = np;
-        p->positions_cap = cap;
-    }
     for (uint32_t k = 0; k < want; k++) {
         if (fmt_rice_next(&r, &v) != 0 || v > UINT32_MAX - prev)
             return corrupt(p->seg, blk, "bad position", err);
@@ -812,7 +897,7 @@ const char *fmt_seg_source_name(const struct fmt_seg *seg, uint32_t id, size_t *
 static int take_string(const struct fmt_seg *seg, const uint8_t **p, const uint8_t *end,
                        char **field, struct fmt_err *err)
 {
-    uint64_t len;
+    uint64_t len = 0;
     size_t n = fmt_varint_decode(*p, end, &len);
 
     if (!n || len > (uint64_t)(end - *p - n))

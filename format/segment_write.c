@@ -35,10 +35,16 @@
  *                   other namespaces: gap << 1 | (tf > 1), [tf > 1] tf - 2
  *   positions per term with positions, one block per postings block (its skip entry's
  *             pos_len bytes; the term's pos_len for a one-block list):
- *               u8     k                      Rice parameter, 0..31
- *               bits   codes                  the block's position deltas as Rice codes
- *                                             (codec.h): q = d >> k as q zero bits and a
- *                                             one bit, then the k low bits of d, LSB first;
+ *               u8     head                   Rice parameter k (0..31), | 0x80 (split)
+ *               split (every quotient <= 56; codec.h, the common case):
+ *                 bits low                    the k low bits of each delta d, LSB first,
+ *                                             zero-padded to a byte
+ *                 bits unary                  q = d >> k of each delta as q zero bits and
+ *                                             a one bit, zero-padded: a reader finds the
+ *                                             c-th code by counting one bits, and its low
+ *                                             bits at c * k (c = the tfs before the doc)
+ *               interleaved (otherwise):
+ *                 bits codes                  per delta the unary q then the k low bits;
  *                                             q >= 24 is 24 zero bits and d in 32 bits;
  *                                             zero-padded to a byte
  *             deltas per doc in posting order: title positions then body positions (tf of
@@ -68,8 +74,9 @@
  *   postings   05                      df 2: a small block; doc 5: gap 5 (5 - -1 - 1)
  *              05 00                   body tf 2 << 1 | title flag 1, title tf 1 - 1
  *              03 02                   doc 9: gap 3 (9 - 5 - 1), body tf 1 << 1 | 0
- *   positions  00                      k 0 (deltas 0, 2, 3, 1 take 10 bits with k 0 or 1)
- *              89 02                   doc 5: title 0 -> 1; body 2 5 -> 001 0001;
+ *   positions  80                      split, k 0 (deltas 0, 2, 3, 1: 10 bits with k 0 or
+ *                                      1); no low bits with k 0
+ *              89 02                   unary: doc 5: title 0 -> 1; body 2 5 -> 001 0001;
  *                                      doc 9: body 1 -> 01; LSB first: 1001 0001 01
  *   dict entry df 2, df_title 1, post_len 5, pos_len 3
  * Three to 128 docs make one block of patched arrays, e.g. for docs 1, 4, 9 with body tfs
@@ -745,8 +752,8 @@ struct seg_out {
     struct fmt_buf rice;           /* one block's encoded positions */
 };
 
-/* Decode the next COUNT position varints at *PP (< END) into o->posv and choose their Rice
- * parameter: *k, and *len = the block's encoded bytes (k byte + codes). */
+/* Decode the next COUNT position varints at *PP (< END) into o->posv and choose their
+ * encoding: *k = the head byte (segenc_rice_pick), *len = the block's encoded bytes. */
 static int block_positions(struct seg_out *o, const uint8_t **pp, const uint8_t *end,
                            uint64_t count, unsigned *k, uint64_t *len)
 {

@@ -189,6 +189,57 @@ static void test_patch_makes_outliers_exceptions(void **state)
     assert_int_equal(fmt_patch_decode(out, enc, size, FMT_BLOCK), 0);
 }
 
+static void test_rice_split_roundtrips_and_seeks(void **state)
+{
+    uint32_t v[600], back;
+    uint8_t out[8192];
+    uint64_t seed = 4242;
+    (void)state;
+
+    for (size_t i = 0; i < 600; i++)
+        v[i] = (uint32_t)(next_rand(&seed) % (i % 7 == 0 ? 3000 : 40));
+    for (unsigned k = 0; k <= 12; k++) {
+        uint64_t size = fmt_rice_split_size(v, 600, k);
+        struct fmt_rice_split r;
+        if (size == 0) {
+            uint32_t maxv = 0;
+            for (size_t i = 0; i < 600; i++)
+                maxv = v[i] > maxv ? v[i] : maxv;
+            assert_true(maxv >> k > FMT_RICE_SPLIT_MAXQ); /* refused only for a big quotient */
+            continue;
+        }
+        assert_true(size <= sizeof(out));
+        assert_int_equal(fmt_rice_split_encode(out, v, 600, k), size);
+        /* read all in order */
+        assert_int_equal(fmt_rice_split_open(&r, out, size, 600, k), 0);
+        for (size_t i = 0; i < 600; i++) {
+            assert_int_equal(fmt_rice_split_next(&r, &back), 0);
+            assert_int_equal(back, v[i]);
+        }
+        assert_int_equal(fmt_rice_split_next(&r, &back), -1); /* past the last code */
+        /* jump forward by counting one bits, from the start and from a cursor */
+        for (uint64_t c = 0; c < 600; c += 1 + c / 3) {
+            assert_int_equal(fmt_rice_split_open(&r, out, size, 600, k), 0);
+            assert_int_equal(fmt_rice_split_seek(&r, c), 0);
+            assert_int_equal(fmt_rice_split_next(&r, &back), 0);
+            assert_int_equal(back, v[c]);
+            if (c + 77 < 600) {
+                assert_int_equal(fmt_rice_split_seek(&r, c + 77), 0);
+                assert_int_equal(fmt_rice_split_next(&r, &back), 0);
+                assert_int_equal(back, v[c + 77]);
+            }
+            assert_int_equal(fmt_rice_split_seek(&r, c), -1); /* never backwards */
+        }
+        /* a cut stream fails, whether it cuts the low parts or the unary ones */
+        assert_int_equal(fmt_rice_split_open(&r, out, (600 * k) / 8 - (k ? 1 : 0), 600, k),
+                         k ? -1 : 0);
+        assert_int_equal(fmt_rice_split_open(&r, out, size - 1, 600, k), 0);
+        assert_int_equal(fmt_rice_split_seek(&r, 600), -1);
+    }
+    v[3] = 57u << 2; /* a quotient of 57 with k 2: not in the split layout */
+    assert_int_equal(fmt_rice_split_size(v, 600, 2), 0);
+}
+
 static void test_rice_roundtrips_every_k_with_outliers(void **state)
 {
     uint32_t v[300], back;
@@ -278,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_bitpack_is_lsb_first),
         cmocka_unit_test(test_patch_roundtrips_with_outliers),
         cmocka_unit_test(test_patch_makes_outliers_exceptions),
+        cmocka_unit_test(test_rice_split_roundtrips_and_seeks),
         cmocka_unit_test(test_rice_roundtrips_every_k_with_outliers),
         cmocka_unit_test(test_rice_layout_and_truncation),
         cmocka_unit_test(test_rice_pick_finds_the_smallest_k),
