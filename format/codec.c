@@ -141,6 +141,8 @@ size_t fmt_patch_encode(uint8_t *out, const uint32_t *v, size_t n)
     for (unsigned b = maxb; b-- > 0;) { /* exceptions: the values wider than b */
         size_t size;
         e += count[b + 1];
+        if (3 + e >= best_size)
+            break; /* a narrower width has as many exceptions or more: never smaller */
         size = 1 + fmt_bitpack_size(n, b) + 2 + e + fmt_bitpack_size(e, maxb - b);
         if (size < best_size) {
             best_size = size;
