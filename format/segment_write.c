@@ -723,19 +723,107 @@ static int pipe_drain(struct fmt_seg_builder *b);
 
 /* ---- writing the file ------------------------------------------------------------- */
 
-/* qsort has no context argument: sort (key pointer, length, index) records. */
+/* A term as the radix sort sees it: the first 8 bytes of its key as one number. */
 struct sort_rec {
+    uint64_t prefix;  /* key bytes 0..7 big-endian, zero-padded: orders like the bytes */
+    uint32_t term;
+    uint32_t len;
+};
+
+/* A term as qsort sees it (qsort has no context argument: the key pointer is here). */
+struct key_rec {
     const uint8_t *key;
     uint32_t len;
     uint32_t term;
 };
 
-static int cmp_sort_rec(const void *x, const void *y)
+static int cmp_key_rec(const void *x, const void *y)
 {
-    const struct sort_rec *a = x, *b = y;
+    const struct key_rec *a = x, *b = y;
     int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
 
     return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Put the N records at R, which share their prefix, in byte order of their whole keys;
+ * SCRATCH has room for N key_recs. */
+static void sort_run(const struct fmt_seg_builder *b, struct sort_rec *r, size_t n,
+                     struct key_rec *scratch)
+{
+    for (size_t i = 0; i < n; i++) {
+        scratch[i].key = b->keys.p + b->terms[r[i].term].key_off;
+        scratch[i].len = r[i].len;
+        scratch[i].term = r[i].term;
+    }
+    qsort(scratch, n, sizeof(*scratch), cmp_key_rec);
+    for (size_t i = 0; i < n; i++) {
+        r[i].term = scratch[i].term;
+        r[i].len = scratch[i].len;
+    }
+}
+
+/* The builder's term indexes in byte order of their keys, the dictionary's order: *OUT
+ * (nterms of them; free() it). A least-significant-byte-first radix sort of the keys' first
+ * 8 bytes, then a qsort of each run of keys that those do not tell apart (ids share theirs:
+ * "Ireuters"); about a third of the time of a qsort of them all, in the same two arrays of
+ * 16 bytes a term that glibc's qsort (a merge sort) takes. */
+static int sort_terms(const struct fmt_seg_builder *b, uint32_t **out)
+{
+    size_t n = b->nterms, count[8][256];
+    struct sort_rec *r = malloc((n ? n : 1) * sizeof(*r)), *t = malloc((n ? n : 1) * sizeof(*t));
+    uint32_t *order;
+
+    _Static_assert(sizeof(struct key_rec) <= sizeof(struct sort_rec), "sort scratch");
+    *out = NULL;
+    if (!r || !t) {
+        free(r);
+        free(t);
+        return FMT_ENOMEM;
+    }
+    memset(count, 0, sizeof(count));
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *h = (const uint8_t *)b->terms[i].head; /* the key's first 16 bytes */
+        uint64_t p = 0;
+        for (unsigned k = 0; k < 8; k++)
+            p = p << 8 | h[k];
+        r[i].prefix = p;
+        r[i].term = (uint32_t)i;
+        r[i].len = b->terms[i].key_len;
+        for (unsigned d = 0; d < 8; d++)
+            count[d][(p >> (8 * d)) & 255]++;
+    }
+    for (unsigned d = 0; d < 8 && n; d++) {
+        unsigned shift = 8 * d;
+        size_t sum = 0;
+        struct sort_rec *s;
+        if (count[d][(r[0].prefix >> shift) & 255] == n)
+            continue; /* every key has the same byte here */
+        for (unsigned v = 0; v < 256; v++) {
+            size_t c = count[d][v];
+            count[d][v] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            t[count[d][(r[i].prefix >> shift) & 255]++] = r[i];
+        s = r;
+        r = t;
+        t = s;
+    }
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && r[j].prefix == r[i].prefix; j++)
+            ;
+        if (j - i > 1)
+            sort_run(b, r + i, j - i, (struct key_rec *)(void *)t);
+    }
+    free(t);
+    /* the indexes, in place: order[i] lies at or before r[i], which is read first */
+    order = (uint32_t *)(void *)r;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t term = r[i].term;
+        order[i] = term;
+    }
+    *out = order;
+    return FMT_OK;
 }
 
 /* Writer state for one pass over the sorted terms. */
@@ -911,12 +999,12 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
  * so that it does not wake for each term). Both passes read the term buffers only. */
 struct pos_pass {
     struct fmt_seg_builder *b;
-    const struct sort_rec *recs;
+    const uint32_t *order; /* the terms in dictionary order */
     struct seg_out o;    /* scratch only (posv); its file is unused */
     struct fmt_buf pos;
     uint32_t pos_crc;    /* CRC32 of pos, computed by the pass when it is done */
     uint32_t *lens;
-    atomic_size_t done;  /* recs[0, done) encoded: their pos_bytes and lens are written */
+    atomic_size_t done;  /* order[0, done) encoded: their pos_bytes and lens are written */
     atomic_size_t want;  /* 0, or the done count the calling thread sleeps for */
     atomic_int rc;       /* the first error; done jumps to nterms after it */
     pthread_mutex_t mu;
@@ -932,8 +1020,8 @@ static void *pos_pass_main(void *arg)
     size_t n = pp->b->nterms, w;
 
     for (size_t i = 0; i < n; i++) {
-        struct term_entry *e = &pp->b->terms[pp->recs[i].term];
-        uint8_t ns = pp->recs[i].key[0];
+        struct term_entry *e = &pp->b->terms[pp->order[i]];
+        uint8_t ns = pp->b->keys.p[e->key_off];
         if (fmt_ns_has_positions(ns)) {
             int rc = write_positions(&pp->o, e, ns, &pp->pos, lens, &e->pos_bytes);
             if (rc != FMT_OK) {
@@ -982,9 +1070,9 @@ static void pos_pass_free(struct pos_pass *pp)
     free(pp);
 }
 
-/* A positions pass for the sorted RECS, with NLENS block lengths; NULL when out of
+/* A positions pass over the terms in ORDER, with NLENS block lengths; NULL when out of
  * memory (the caller then encodes positions itself). */
-static struct pos_pass *pos_pass_new(struct fmt_seg_builder *b, const struct sort_rec *recs,
+static struct pos_pass *pos_pass_new(struct fmt_seg_builder *b, const uint32_t *order,
                                      size_t nlens)
 {
     struct pos_pass *pp = calloc(1, sizeof(*pp));
@@ -992,7 +1080,7 @@ static struct pos_pass *pos_pass_new(struct fmt_seg_builder *b, const struct sor
     if (!pp)
         return NULL;
     pp->b = b;
-    pp->recs = recs;
+    pp->order = order;
     segenc_dict_init(&pp->o.dict);
     fmt_buf_init(&pp->pos);
     atomic_init(&pp->done, 0);
@@ -1007,25 +1095,21 @@ static struct pos_pass *pos_pass_new(struct fmt_seg_builder *b, const struct sor
 
 static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
 {
-    struct sort_rec *recs = malloc((b->nterms ? b->nterms : 1) * sizeof(*recs));
+    uint32_t *order;
     struct pos_pass *pp = NULL;
     const uint32_t *lens = NULL;
     pthread_t thread;
     size_t nlens = 0;
     int rc = FMT_OK, threaded = 0;
 
-    if (!recs)
+    if (sort_terms(b, &order) != FMT_OK)
         return FMT_ENOMEM;
     for (size_t i = 0; i < b->nterms; i++) {
         const struct term_entry *e = &b->terms[i];
-        recs[i].key = b->keys.p + e->key_off;
-        recs[i].len = e->key_len;
-        recs[i].term = (uint32_t)i;
-        if (e->df > FMT_BLOCK && fmt_ns_has_positions(recs[i].key[0]))
+        if (e->df > FMT_BLOCK && fmt_ns_has_positions(b->keys.p[e->key_off]))
             nlens += (e->df + FMT_BLOCK - 1) / FMT_BLOCK;
     }
-    qsort(recs, b->nterms, sizeof(*recs), cmp_sort_rec);
-    if (b->pipe && b->nterms >= POS_PASS_MIN_TERMS && (pp = pos_pass_new(b, recs, nlens))) {
+    if (b->pipe && b->nterms >= POS_PASS_MIN_TERMS && (pp = pos_pass_new(b, order, nlens))) {
         if (pthread_mutex_init(&pp->mu, NULL) == 0) {
             if (pthread_cond_init(&pp->cv, NULL) == 0) {
                 threaded = pthread_create(&thread, NULL, pos_pass_main, pp) == 0;
@@ -1039,16 +1123,17 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
     }
     begin_section(o, SEC_POSTINGS);
     for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
-        const struct term_entry *e = &b->terms[recs[i].term];
+        const struct term_entry *e = &b->terms[order[i]];
+        const uint8_t *key = b->keys.p + e->key_off;
         uint64_t start = o->post_off;
-        if (threaded && fmt_ns_has_positions(recs[i].key[0])) {
+        if (threaded && fmt_ns_has_positions(key[0])) {
             pos_pass_wait(pp, i, b->nterms);
             if ((rc = atomic_load(&pp->rc)) != FMT_OK)
                 break;
         }
-        rc = write_postings(b, o, e, recs[i].key[0], threaded ? &lens : NULL);
+        rc = write_postings(b, o, e, key[0], threaded ? &lens : NULL);
         if (rc == FMT_OK)
-            rc = segenc_dict_add(&o->dict, recs[i].key, e->key_len, e->df, e->df_title, start,
+            rc = segenc_dict_add(&o->dict, key, e->key_len, e->df, e->df_title, start,
                                  o->post_off - start, o->pos_off, o->term_pos_len);
         o->pos_off += o->term_pos_len;
     }
@@ -1066,15 +1151,16 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
         /* second pass: positions encoded again from the terms' buffers (no section-sized
          * copy) */
         for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
-            const struct term_entry *e = &b->terms[recs[i].term];
+            const struct term_entry *e = &b->terms[order[i]];
+            uint8_t ns = b->keys.p[e->key_off];
             uint64_t total;
-            if (fmt_ns_has_positions(recs[i].key[0]))
-                rc = write_positions(o, e, recs[i].key[0], NULL, NULL, &total);
+            if (fmt_ns_has_positions(ns))
+                rc = write_positions(o, e, ns, NULL, NULL, &total);
         }
     }
     end_section(o, SEC_POSITIONS);
     pos_pass_free(pp);
-    free(recs);
+    free(order);
     return rc;
 }
 
