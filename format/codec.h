@@ -159,5 +159,7 @@ int fmt_rice_split_next(struct fmt_rice_split *r, uint32_t *v);
 
 /* CRC32 (zlib's polynomial), continuing from CRC (start with 0). */
 uint32_t fmt_crc32(uint32_t crc, const void *data, size_t len);
+/* CRC32 of A's bytes followed by B's bytes, from CRC_A, CRC_B and B's length. */
+uint32_t fmt_crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 
 #endif

@@ -115,11 +115,8 @@ static void file_flush(struct fmt_file *f)
     f->buf.len = 0;
 }
 
-void fmt_file_append(struct fmt_file *f, const void *data, size_t len)
+static void append(struct fmt_file *f, const void *data, size_t len)
 {
-    if (f->rc != FMT_OK || len == 0)
-        return;
-    f->crc = fmt_crc32(f->crc, data, len);
     f->off += len;
     if (len >= FLUSH_AT) {
         file_flush(f);
@@ -134,6 +131,22 @@ void fmt_file_append(struct fmt_file *f, const void *data, size_t len)
     }
     if (f->buf.len >= FLUSH_AT)
         file_flush(f);
+}
+
+void fmt_file_append(struct fmt_file *f, const void *data, size_t len)
+{
+    if (f->rc != FMT_OK || len == 0)
+        return;
+    f->crc = fmt_crc32(f->crc, data, len);
+    append(f, data, len);
+}
+
+void fmt_file_append_crc(struct fmt_file *f, const void *data, size_t len, uint32_t crc)
+{
+    if (f->rc != FMT_OK || len == 0)
+        return;
+    f->crc = fmt_crc32_combine(f->crc, crc, len);
+    append(f, data, len);
 }
 
 int fmt_file_commit(struct fmt_file *f, struct fmt_err *err)

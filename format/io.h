@@ -30,6 +30,10 @@ struct fmt_file {
 int fmt_file_create(struct fmt_file *f, const char *path, struct fmt_err *err);
 /* Append bytes (buffered). Errors are sticky and reported by fmt_file_commit. */
 void fmt_file_append(struct fmt_file *f, const void *data, size_t len);
+/* The same for bytes whose CRC32 (fmt_crc32(0, data, len)) the caller has already, e.g.
+ * computed on another thread while they were produced: the file's CRC is combined with
+ * it, not computed again. */
+void fmt_file_append_crc(struct fmt_file *f, const void *data, size_t len, uint32_t crc);
 /* Flush, fsync and close. Returns the first error of the file's life; on error the file
  * is closed and unlinked. */
 int fmt_file_commit(struct fmt_file *f, struct fmt_err *err);
