@@ -234,6 +234,9 @@ int fmt_postings_block_deltas(const struct fmt_postings *p, uint32_t *out, uint6
 /* Per-doc columns (O(1), from the mapping). DOC must be < ndocs. */
 uint32_t fmt_seg_field_len(const struct fmt_seg *seg, uint32_t doc, enum fmt_field field);
 int64_t fmt_seg_timestamp(const struct fmt_seg *seg, uint32_t doc); /* or FMT_NO_TIME */
+/* The whole length column of FIELD, ndocs u32le values (fmt_get_u32le(col + 4 * doc) is
+ * fmt_seg_field_len), for scans over many docs. Borrowed until fmt_seg_close. */
+const uint8_t *fmt_seg_len_column(const struct fmt_seg *seg, enum fmt_field field);
 uint32_t fmt_seg_source_id(const struct fmt_seg *seg, uint32_t doc);
 /* Source name of a source id (borrowed from the mapping, not NUL-terminated). */
 const char *fmt_seg_source_name(const struct fmt_seg *seg, uint32_t id, size_t *len);

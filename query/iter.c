@@ -1,7 +1,12 @@
 /* iter.c - document iterators over one segment (see iter.h for the algorithms). */
 #include "iter.h"
 
+#include "codec.h"
+
+#include <math.h>
 #include <string.h>
+
+#define PHRASE_MAXK 64 /* a phrase's words beyond this many are not checked */
 
 void q_iters_init(struct q_iters *s)
 {
@@ -183,6 +188,15 @@ int q_iter_phrase(struct q_iters *s, struct q_iter *const *kids, const uint32_t 
         return oom(err);
     memcpy((*out)->offs, offs, nkids * sizeof(uint32_t));
     (*out)->pfields = fields;
+    if (nkids >= 3 && nkids <= PHRASE_MAXK) { /* the offsets in drive order */
+        (*out)->doffs = q_arena_alloc(&s->mem, nkids * sizeof(uint32_t));
+        if (!(*out)->doffs)
+            return oom(err);
+        for (size_t d = 0; d < nkids; d++)
+            for (size_t k = 0; k < nkids; k++)
+                if ((*out)->drive[d] == (*out)->kids[k])
+                    (*out)->doffs[d] = offs[k];
+    }
     return FMT_OK;
 }
 
@@ -245,47 +259,101 @@ static int advance_term(struct q_iter *it, uint32_t target, struct fmt_err *err)
     return rc;
 }
 
-/* 1 when the term kids (all on the same doc) hold the phrase in one of it->pfields. */
-static int phrase_matches(struct q_iter *it, int *rc, struct fmt_err *err)
+/* 1 when the N term KIDS (all on the same doc; OFFS their positions within the phrase)
+ * hold the phrase in one of it->pfields. A field where a kid has tf 0 is passed over unread. Otherwise positions are decoded lazily,
+ * rarest kid (lowest tf) first: its positions give candidate phrase starts (CH at a time),
+ * which each further kid, decoded only while some start is left, filters; so a frequent
+ * kid's positions are mostly never decoded. */
+static int phrase_matches(struct q_iter *it, struct q_iter *const *kids, const uint32_t *offs,
+                          size_t n, int *rc, struct fmt_err *err)
 {
-    enum { MAXK = 64 };
-    const uint32_t *pos[MAXK];
-    size_t npos[MAXK], at[MAXK];
-    size_t n = it->nkids < MAXK ? it->nkids : MAXK;
+    enum { CH = 64 };
+    const uint32_t *pos[PHRASE_MAXK];
+    size_t npos[PHRASE_MAXK], at[PHRASE_MAXK], ord[PHRASE_MAXK];
+    uint32_t tf[PHRASE_MAXK], cand[CH];
+    *rc = FMT_OK;
+    if (n > PHRASE_MAXK)
+        n = PHRASE_MAXK;
     for (unsigned f = 0; f < 2; f++) {
         if (!(it->pfields >> f & 1u))
             continue;
-        int empty = 0;
-        for (size_t k = 0; k < n && !empty; k++) {
-            *rc = fmt_postings_positions(it->kids[k]->post, (enum fmt_field)f, &pos[k],
-                                         &npos[k], err);
-            if (*rc != FMT_OK)
-                return 0;
-            empty = npos[k] == 0;
+        size_t k, r0;
+        for (k = 0; k < n; k++) { /* insertion sort of the kids by tf, 0 ends the field */
+            size_t j = k;
+            tf[k] = fmt_postings_tf(kids[k]->post, (enum fmt_field)f);
+            if (tf[k] == 0)
+                break;
+            for (; j > 0 && tf[ord[j - 1]] > tf[k]; j--)
+                ord[j] = ord[j - 1];
+            ord[j] = k;
+            npos[k] = SIZE_MAX; /* not decoded yet */
             at[k] = 0;
         }
-        if (empty)
+        if (k < n)
             continue;
-        for (size_t a = 0; a < npos[0]; a++) {
-            if (pos[0][a] < it->offs[0])
-                continue;
-            uint32_t start = pos[0][a] - it->offs[0];
-            size_t k = 1;
-            for (; k < n; k++) {
-                uint64_t want = (uint64_t)start + it->offs[k];
-                while (at[k] < npos[k] && pos[k][at[k]] < want)
-                    at[k]++;
-                if (at[k] == npos[k])
-                    goto next_field; /* no later start can match either */
-                if (pos[k][at[k]] != want)
-                    break;
+        r0 = ord[0];
+        *rc = fmt_postings_positions(kids[r0]->post, (enum fmt_field)f, &pos[r0],
+                                     &npos[r0], err);
+        if (*rc != FMT_OK)
+            return 0;
+        for (size_t a = 0; a < npos[r0];) {
+            size_t nc = 0;
+            int last = 0; /* a kid ran out of positions: no later chunk can match */
+            for (; a < npos[r0] && nc < CH; a++)
+                if (pos[r0][a] >= offs[r0])
+                    cand[nc++] = pos[r0][a] - offs[r0];
+            for (size_t j = 1; j < n && nc > 0; j++) {
+                size_t kk = ord[j], keep = 0;
+                if (npos[kk] == SIZE_MAX) {
+                    *rc = fmt_postings_positions(kids[kk]->post, (enum fmt_field)f,
+                                                 &pos[kk], &npos[kk], err);
+                    if (*rc != FMT_OK)
+                        return 0;
+                }
+                for (size_t c = 0; c < nc; c++) {
+                    uint64_t want = (uint64_t)cand[c] + offs[kk];
+                    while (at[kk] < npos[kk] && pos[kk][at[kk]] < want)
+                        at[kk]++;
+                    if (at[kk] == npos[kk]) {
+                        last = 1; /* nor can this start or a later one */
+                        break;
+                    }
+                    if (pos[kk][at[kk]] == want)
+                        cand[keep++] = cand[c];
+                }
+                nc = keep;
             }
-            if (k == n)
+            if (nc > 0)
                 return 1;
+            if (last)
+                break;
         }
-    next_field:;
     }
     return 0;
+}
+
+static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                      double rest, const struct q_bm25 *bm, struct fmt_err *err);
+
+/* A pruned AND or PHRASE: it->rest gets the sum of the bounds of the kids other than the
+ * lead over [DOC, it->rest_lim] (q_iter_bound). */
+static int rest_bound(struct q_iter *it, uint32_t doc, struct fmt_err *err)
+{
+    it->rest = 0.0;
+    it->rest_lim = FMT_DOC_END;
+    it->rest_ok = 0;
+    for (size_t k = 1; k < it->nkids; k++) {
+        double ub;
+        uint32_t upto;
+        int rc = q_iter_bound(it->drive[k], doc, it->floor_bm, &ub, &upto, err);
+        if (rc != FMT_OK)
+            return rc;
+        it->rest += ub;
+        if (upto < it->rest_lim)
+            it->rest_lim = upto;
+    }
+    it->rest_ok = 1;
+    return FMT_OK;
 }
 
 /* AND and PHRASE: leapfrog from TARGET until all kids agree, no exclusion is on the doc
@@ -296,23 +364,54 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
     int rc;
     for (;;) {
         struct q_iter *lead = it->drive[0];
-        rc = q_iter_advance(lead, doc, err);
-        if (rc != FMT_OK || lead->doc == FMT_DOC_END)
-            goto end;
+        if (it->floor_bm && lead->kind == Q_IT_TERM) {
+            /* pruning: the lead passes over docs where it cannot score enough even with
+             * the other kids' block bounds, without moving them */
+            if (!it->rest_ok || doc > it->rest_lim) {
+                rc = rest_bound(it, doc, err);
+                if (rc != FMT_OK)
+                    goto end;
+            }
+            rc = term_above(lead, doc, it->rest_lim, it->floor, it->rest, it->floor_bm, err);
+            if (rc != FMT_OK || lead->doc == FMT_DOC_END)
+                goto end;
+            if (lead->doc > it->rest_lim) { /* unchecked: bound the rest from there */
+                doc = lead->doc;
+                continue;
+            }
+        } else {
+            rc = q_iter_advance(lead, doc, err);
+            if (rc != FMT_OK || lead->doc == FMT_DOC_END)
+                goto end;
+        }
         doc = lead->doc;
+        int ok = 1;
         size_t k = 1;
         for (; k < it->nkids; k++) {
+            if (k == it->nkids - 1 && it->doffs) {
+                /* a phrase's costliest kid (a stopword, often) is moved, and its block
+                 * decoded, only where the other kids' positions line up */
+                ok = phrase_matches(it, it->drive, it->doffs, k, &rc, err);
+                if (rc != FMT_OK)
+                    goto end;
+                if (!ok)
+                    break;
+            }
             rc = q_iter_advance(it->drive[k], doc, err);
             if (rc != FMT_OK || it->drive[k]->doc == FMT_DOC_END)
                 goto end;
             if (it->drive[k]->doc != doc)
                 break;
         }
+        if (k < it->nkids && !ok) {
+            doc++;
+            continue;
+        }
         if (k < it->nkids) {
             doc = it->drive[k]->doc; /* the lead catches up with the laggard */
             continue;
         }
-        int ok = 1;
+        ok = 1;
         if (it->floor_bm) { /* pruning: the score (cheap) before positions (costly), and
                              * a bound without the length column (cheaper) before that */
             double ub = 0.0, sc = 0.0;
@@ -330,7 +429,7 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
             ok = it->excl[e]->doc != doc;
         }
         if (ok && it->kind == Q_IT_PHRASE) {
-            ok = phrase_matches(it, &rc, err);
+            ok = phrase_matches(it, it->kids, it->offs, it->nkids, &rc, err);
             if (rc != FMT_OK)
                 goto end;
         }
@@ -563,6 +662,20 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
     }
 }
 
+/* Fill IT's ub_a for the block of its skip cursor (a scoring text term leaf). */
+static void ub_factors(struct q_iter *it, const struct q_bm25 *bm)
+{
+    const struct fmt_postings *p = it->post;
+    if (it->ub_block != p->block || it->ub_bm != bm) {
+        for (unsigned f = 0; f < 2; f++)
+            it->ub_a[f] = it->w->fields >> f & 1u
+                              ? bm->p.w[f] / q_bm25_norm(bm, f, p->bound.min_len[f])
+                              : 0.0;
+        it->ub_block = p->block;
+        it->ub_bm = bm;
+    }
+}
+
 /* A term leaf on DOC: its tf over the loaded block's shortest lengths (see iter.h). The
  * per-field factors w_f / norm(min_len_f) are computed once per block: tf * (w / norm)
  * may round a few ulps below q_bm25_tfn's w * tf / norm, far inside the callers' margin. */
@@ -574,14 +687,7 @@ static double ub_term(struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
         return score_term(it, doc, bm, NULL, NULL);
     if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
         return 0.0;
-    if (it->ub_block != p->block || it->ub_bm != bm) {
-        for (unsigned f = 0; f < 2; f++)
-            it->ub_a[f] = it->w->fields >> f & 1u
-                              ? bm->p.w[f] / q_bm25_norm(bm, f, p->bound.min_len[f])
-                              : 0.0;
-        it->ub_block = p->block;
-        it->ub_bm = bm;
-    }
+    ub_factors(it, bm);
     if (p->tf[0][p->i] > 0)
         t += (double)p->tf[0][p->i] * it->ub_a[0];
     if (p->nfields > 1 && p->tf[1][p->i] > 0)
@@ -715,4 +821,110 @@ int q_iter_bound(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, do
     default:
         return FMT_OK;
     }
+}
+
+/* ---- Advancing past docs that cannot score enough (dynamic pruning) ----------------- */
+
+/* The tf~ (ub_term's sum over the block's shortest lengths) that term leaf IT must exceed
+ * on a doc for the doc's score to exceed FLOOR when the rest of the query adds at most
+ * REST: -1 when every doc may, INFINITY when none can. The margins (relative 1e-9, far
+ * above the rounding of these sums) only make it pass more docs. */
+static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double floor,
+                     double rest)
+{
+    double c = floor - rest - 1e-9 * (fabs(floor) + fabs(rest)), idf;
+    if (c <= 0.0)
+        return -1.0;
+    if (!it->w || !it->w->scoring || it->post->ti.ns != FMT_NS_TEXT)
+        return INFINITY; /* it adds 0 */
+    idf = it->w->idf;
+    if (c >= idf) /* idf * t / (k1 + t) < idf */
+        return INFINITY;
+    return bm->p.k1 * c / (idf - c) * (1.0 - 1e-9);
+}
+
+/* First index >= I of term leaf IT's decoded block whose doc may score above TNEED in
+ * tf~ (t_need), or the index of its first doc past LIM, or p->n. Each doc's exact tf~
+ * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f, 1 for a field without the
+ * term) is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
+ * exit; the rounding differs from q_bm25_tfn's by a few ulps, far inside t_need's margin. */
+static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim,
+                         const struct q_bm25 *bm, double tneed)
+{
+    const struct fmt_postings *p = it->post;
+    const uint8_t *col[2];
+    double m[2], a[2], b[2];
+    uint32_t n = p->n;
+    while (n > i && p->docs[n - 1] > lim)
+        n--;
+    for (unsigned f = 0; f < 2; f++) {
+        col[f] = fmt_seg_len_column(it->seg, (enum fmt_field)f);
+        m[f] = it->w->fields >> f & 1u ? bm->p.w[f] : 0.0;
+        a[f] = bm->avglen[f] > 0.0 ? 1.0 - bm->p.b : 1.0;
+        b[f] = bm->avglen[f] > 0.0 ? bm->p.b / bm->avglen[f] : 0.0;
+    }
+    for (; i < n; i++) {
+        uint32_t d = p->docs[i];
+        double x0 = m[0] * (double)p->tf[0][i], x1 = m[1] * (double)p->tf[1][i];
+        double n0 = x0 > 0.0 ? a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d) : 1.0;
+        double n1 = x1 > 0.0 ? a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d) : 1.0;
+        if (x0 * n1 + x1 * n0 > tneed * n0 * n1)
+            return i;
+    }
+    return n;
+}
+
+/* Term leaf IT to its first doc >= TARGET whose score may exceed FLOOR - REST (as
+ * q_iter_advance_above), or to its first doc past LIM unchecked. Whole blocks go by their
+ * skip entries' bounds (q_iter_bound) without being decoded; a decoded block's docs are
+ * tested with their exact tf~ (scan_tfn). */
+static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                      double rest, const struct q_bm25 *bm, struct fmt_err *err)
+{
+    double tneed = t_need(it, bm, floor, rest);
+    double c = floor - rest - 1e-9 * (fabs(floor) + fabs(rest));
+    int rc;
+    if (tneed < 0.0)
+        return q_iter_advance(it, target, err);
+    for (;;) {
+        const struct fmt_postings *p = it->post;
+        double ub = 0.0;
+        uint32_t upto = FMT_DOC_END, i;
+        if (target > lim || target == FMT_DOC_END)
+            return q_iter_advance(it, target, err);
+        rc = q_iter_bound(it, target, bm, &ub, &upto, err);
+        if (rc != FMT_OK || (it->started && it->doc == FMT_DOC_END))
+            return rc;
+        if (ub <= c) { /* no doc of the block can */
+            target = upto == FMT_DOC_END ? FMT_DOC_END : upto + 1;
+            continue;
+        }
+        rc = q_iter_advance(it, target, err);
+        if (rc != FMT_OK || it->doc == FMT_DOC_END || it->doc > lim)
+            return rc;
+        if (it->doc > upto || !p->loaded) { /* a require filter moved it on */
+            target = it->doc;
+            continue;
+        }
+        i = scan_tfn(it, p->i, lim, bm, tneed);
+        if (i == p->n) {
+            target = p->docs[p->n - 1] + 1;
+            continue;
+        }
+        if (i == p->i)
+            return FMT_OK;
+        target = p->docs[i];
+        rc = q_iter_advance(it, target, err);
+        if (rc != FMT_OK || it->doc == target || it->doc > lim)
+            return rc;
+        target = it->doc; /* a require filter passed over the doc: check the next */
+    }
+}
+
+int q_iter_advance_above(struct q_iter *it, uint32_t target, double floor,
+                         const struct q_bm25 *bm, struct fmt_err *err)
+{
+    if (it->kind == Q_IT_TERM)
+        return term_above(it, target, FMT_DOC_END, floor, 0.0, bm, err);
+    return q_iter_advance(it, target, err);
 }
