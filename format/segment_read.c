@@ -618,8 +618,12 @@ int fmt_postings_advance(struct fmt_postings *p, uint32_t target, struct fmt_err
     }
     if (!p->loaded && (rc = load_block(p, err)) != FMT_OK)
         return rc;
-    while (p->docs[p->i] < target)
-        p->i++;
+    {
+        uint32_t i = p->i; /* a local index: no store to *p per doc passed over */
+        while (p->docs[i] < target)
+            i++;
+        p->i = i;
+    }
     p->doc = p->docs[p->i];
     return FMT_OK;
 }

@@ -166,6 +166,14 @@ static int make_conj(struct q_iters *s, enum q_iter_kind kind, struct q_iter *co
     for (size_t i = 0; i < nkids; i++)
         if (kids[i]->cost < it->cost)
             it->cost = kids[i]->cost;
+    if (it->drive[0]->kind == Q_IT_TERM && it->drive[0]->ndocs > 0) {
+        /* the other kids are on most of the lead's docs (estimated from their costs as
+         * if independent): filter the lead by score before moving them (advance_conj) */
+        double agree = 1.0;
+        for (size_t i = 1; i < nkids; i++)
+            agree *= fmin(1.0, (double)it->drive[i]->cost / it->drive[0]->ndocs);
+        it->lead_above = agree >= 0.5;
+    }
     *out = it;
     return FMT_OK;
 }
@@ -250,9 +258,9 @@ static int term_has_field(const struct q_iter *it)
     return (it->require & 2u) && p->nfields > 1 && p->tf[1][p->i] > 0;
 }
 
-static int advance_term(struct q_iter *it, uint32_t target, struct fmt_err *err)
+static inline int advance_term(struct q_iter *it, uint32_t target, struct fmt_err *err)
 {
-    int rc = fmt_postings_advance(it->post, target, err);
+    int rc = fmt_postings_advance_fast(it->post, target, err);
     while (rc == FMT_OK && it->post->doc != FMT_DOC_END && !term_has_field(it))
         rc = fmt_postings_next(it->post, err);
     it->doc = it->post->doc;
@@ -335,6 +343,14 @@ static int phrase_matches(struct q_iter *it, struct q_iter *const *kids, const u
 static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
                       double rest, const struct q_bm25 *bm, struct fmt_err *err);
 
+/* q_iter_advance with a started term leaf's step inline (a conjunction's inner loop). */
+static inline int advance_kid(struct q_iter *k, uint32_t target, struct fmt_err *err)
+{
+    if (k->kind == Q_IT_TERM && k->started && target != FMT_DOC_END)
+        return k->doc >= target ? FMT_OK : advance_term(k, target, err);
+    return q_iter_advance(k, target, err);
+}
+
 /* A pruned AND or PHRASE: it->rest gets the sum of the bounds of the kids other than the
  * lead over [DOC, it->rest_lim] (q_iter_bound). */
 static int rest_bound(struct q_iter *it, uint32_t doc, struct fmt_err *err)
@@ -364,7 +380,7 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
     int rc;
     for (;;) {
         struct q_iter *lead = it->drive[0];
-        if (it->floor_bm && lead->kind == Q_IT_TERM) {
+        if (it->floor_bm && it->lead_above) {
             /* pruning: the lead passes over docs where it cannot score enough even with
              * the other kids' block bounds, without moving them */
             if (!it->rest_ok || doc > it->rest_lim) {
@@ -380,7 +396,7 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
                 continue;
             }
         } else {
-            rc = q_iter_advance(lead, doc, err);
+            rc = advance_kid(lead, doc, err);
             if (rc != FMT_OK || lead->doc == FMT_DOC_END)
                 goto end;
         }
@@ -397,7 +413,7 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
                 if (!ok)
                     break;
             }
-            rc = q_iter_advance(it->drive[k], doc, err);
+            rc = advance_kid(it->drive[k], doc, err);
             if (rc != FMT_OK || it->drive[k]->doc == FMT_DOC_END)
                 goto end;
             if (it->drive[k]->doc != doc)
@@ -855,8 +871,16 @@ static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim,
     const uint8_t *col[2];
     double m[2], a[2], b[2];
     uint32_t n = p->n;
-    while (n > i && p->docs[n - 1] > lim)
-        n--;
+    if (p->docs[n - 1] > lim) { /* binary search: the first doc past LIM */
+        uint32_t lo = i;
+        while (lo < n) {
+            uint32_t mid = lo + (n - lo) / 2;
+            if (p->docs[mid] > lim)
+                n = mid;
+            else
+                lo = mid + 1;
+        }
+    }
     for (unsigned f = 0; f < 2; f++) {
         col[f] = fmt_seg_len_column(it->seg, (enum fmt_field)f);
         m[f] = it->w->fields >> f & 1u ? bm->p.w[f] : 0.0;

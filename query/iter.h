@@ -97,6 +97,8 @@ struct q_iter {
     double rest;            /* pruned AND, PHRASE: the bounds of the kids but the lead */
     uint32_t rest_lim;      /* summed over docs up to rest_lim (valid when rest_ok) */
     int rest_ok;
+    int lead_above;         /* AND, PHRASE: filter the lead that way (the other kids are
+                               on most of its docs, so leapfrogging would skip few) */
 };
 
 /* All iterators built for one segment. All-zero is a valid empty set. */
