@@ -845,18 +845,24 @@ int q_iter_bound(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, do
  * on a doc for the doc's score to exceed FLOOR when the rest of the query adds at most
  * REST: -1 when every doc may, INFINITY when none can. The margins (relative 1e-9, far
  * above the rounding of these sums) only make it pass more docs. */
-static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double floor,
-                     double rest)
+static double t_need_w(const struct q_term_w *w, int text, const struct q_bm25 *bm,
+                       double floor, double rest)
 {
     double c = floor - rest - 1e-9 * (fabs(floor) + fabs(rest)), idf;
     if (c <= 0.0)
         return -1.0;
-    if (!it->w || !it->w->scoring || it->post->ti.ns != FMT_NS_TEXT)
+    if (!w || !w->scoring || !text)
         return INFINITY; /* it adds 0 */
-    idf = it->w->idf;
+    idf = w->idf;
     if (c >= idf) /* idf * t / (k1 + t) < idf */
         return INFINITY;
     return bm->p.k1 * c / (idf - c) * (1.0 - 1e-9);
+}
+
+static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double floor,
+                     double rest)
+{
+    return t_need_w(it->w, it->post->ti.ns == FMT_NS_TEXT, bm, floor, rest);
 }
 
 /* First index >= I of term leaf IT's decoded block whose doc may score above TNEED in
@@ -945,10 +951,47 @@ static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double f
     }
 }
 
-int q_iter_advance_above(struct q_iter *it, uint32_t target, double floor,
-                         const struct q_bm25 *bm, struct fmt_err *err)
+int q_iter_advance_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                         double rest, const struct q_bm25 *bm, struct fmt_err *err)
 {
     if (it->kind == Q_IT_TERM)
-        return term_above(it, target, FMT_DOC_END, floor, 0.0, bm, err);
+        return term_above(it, target, lim, floor, rest, bm, err);
     return q_iter_advance(it, target, err);
+}
+
+/* A synonym group on DOC: 1 when its score may exceed FLOOR. Its tf~ (score_synonym's,
+ * summed tf over the shared length norms) is tested against t_need_w without the final
+ * division, as scan_tfn does. */
+static int synonym_above(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
+{
+    size_t n = kids_on(it, doc);
+    uint32_t tf[2] = {0, 0};
+    double x[2], nf[2] = {1.0, 1.0}, tneed;
+    int text = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct fmt_postings *p = it->kids[it->on[i]]->post;
+        tf[0] += p->tf[0][p->i];
+        tf[1] += p->nfields > 1 ? p->tf[1][p->i] : 0;
+        text = p->ti.ns == FMT_NS_TEXT;
+    }
+    tneed = t_need_w(it->syn, text && n > 0, bm, floor, 0.0);
+    if (tneed < 0.0)
+        return 1;
+    if (tneed == INFINITY)
+        return 0;
+    for (unsigned f = 0; f < 2; f++) {
+        x[f] = it->syn->fields >> f & 1u ? bm->p.w[f] * (double)tf[f] : 0.0;
+        if (x[f] > 0.0)
+            nf[f] = q_bm25_norm(bm, f,
+                                fmt_seg_field_len(it->kids[it->on[0]]->seg, doc,
+                                                  (enum fmt_field)f));
+    }
+    return x[0] * nf[1] + x[1] * nf[0] > tneed * nf[0] * nf[1];
+}
+
+int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
+{
+    if (it->kind == Q_IT_OR && it->syn)
+        return it->doc == doc ? synonym_above(it, doc, floor, bm) : 0.0 > floor;
+    return q_iter_score_ub(it, doc, bm) * (1.0 + 1e-9) > floor;
 }

@@ -157,13 +157,17 @@ int q_iter_advance(struct q_iter *it, uint32_t target, struct fmt_err *err);
 int q_iter_bound(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, double *ub,
                  uint32_t *upto, struct fmt_err *err);
 
-/* Dynamic pruning: move IT to its first match >= TARGET whose score may exceed FLOOR. A
- * term leaf passes over whole blocks whose bound (q_iter_bound) is <= FLOOR without
- * decoding them, and over docs of a decoded block whose column-free bound
- * (q_iter_score_ub) is; no doc passed over scores above FLOOR. Other kinds: as
- * q_iter_advance. Errors as q_iter_advance. */
-int q_iter_advance_above(struct q_iter *it, uint32_t target, double floor,
-                         const struct q_bm25 *bm, struct fmt_err *err);
+/* Dynamic pruning: move IT to its first match >= TARGET whose score plus REST may exceed
+ * FLOOR, or to its first match past LIM unchecked. A term leaf passes over whole blocks
+ * whose bound (q_iter_bound) cannot, without decoding them, and over docs of a decoded
+ * block whose exact tf~ cannot; no doc passed over scores above FLOOR - REST. Other
+ * kinds: as q_iter_advance. Errors as q_iter_advance. */
+int q_iter_advance_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                         double rest, const struct q_bm25 *bm, struct fmt_err *err);
+
+/* Dynamic pruning: 0 when q_iter_score(IT, DOC) (IT on DOC) is surely <= FLOOR. A
+ * synonym group tests its exact tf~ without a division; other kinds q_iter_score_ub. */
+int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm);
 
 /* What one term leaf contributed to one doc's score (for --explain and "matches"). */
 struct q_explain_term {

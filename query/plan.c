@@ -712,7 +712,10 @@ static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t
         return;
     ++*count;
     full = q_topk_threshold(topk, &worst);
-    if (full) {
+    if (full && n == 1) {
+        if (!q_iter_may_exceed(kids[0], d, worst.score, &p->bm))
+            return;
+    } else if (full) {
         double ub = 0.0;
         for (size_t q = 0; q < n; q++)
             if (kids[q]->doc == d)
@@ -751,7 +754,8 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
         while (rc == FMT_OK) {
             struct q_hit worst;
             if (q_topk_threshold(topk, &worst))
-                rc = q_iter_advance_above(root, target, worst.score, &p->bm, err);
+                rc = q_iter_advance_above(root, target, FMT_DOC_END, worst.score, 0.0,
+                                          &p->bm, err);
             else
                 rc = q_iter_advance(root, target, err);
             if (rc != FMT_OK || root->doc == FMT_DOC_END)
