@@ -870,12 +870,11 @@ static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double fl
  * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f, 1 for a field without the
  * term) is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
  * exit; the rounding differs from q_bm25_tfn's by a few ulps, far inside t_need's margin. */
-static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim,
-                         const struct q_bm25 *bm, double tneed)
+static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim, double tneed)
 {
     const struct fmt_postings *p = it->post;
-    const uint8_t *col[2];
-    double m[2], a[2], b[2];
+    const uint8_t *const *col = it->sc_col;
+    const double *m = it->sc_m, *a = it->sc_a, *b = it->sc_b;
     uint32_t n = p->n;
     if (p->docs[n - 1] > lim) { /* binary search: the first doc past LIM */
         uint32_t lo = i;
@@ -886,12 +885,6 @@ static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim,
             else
                 lo = mid + 1;
         }
-    }
-    for (unsigned f = 0; f < 2; f++) {
-        col[f] = fmt_seg_len_column(it->seg, (enum fmt_field)f);
-        m[f] = it->w->fields >> f & 1u ? bm->p.w[f] : 0.0;
-        a[f] = bm->avglen[f] > 0.0 ? 1.0 - bm->p.b : 1.0;
-        b[f] = bm->avglen[f] > 0.0 ? bm->p.b / bm->avglen[f] : 0.0;
     }
     for (; i < n; i++) {
         uint32_t d = p->docs[i];
@@ -911,9 +904,26 @@ static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim,
 static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
                       double rest, const struct q_bm25 *bm, struct fmt_err *err)
 {
-    double tneed = t_need(it, bm, floor, rest);
-    double c = floor - rest - 1e-9 * (fabs(floor) + fabs(rest));
+    double tneed, c;
     int rc;
+    if (it->sc_bm != bm) { /* scan_tfn's constants */
+        for (unsigned f = 0; f < 2; f++) {
+            it->sc_col[f] = fmt_seg_len_column(it->seg, (enum fmt_field)f);
+            it->sc_m[f] = it->w && it->w->fields >> f & 1u ? bm->p.w[f] : 0.0;
+            it->sc_a[f] = bm->avglen[f] > 0.0 ? 1.0 - bm->p.b : 1.0;
+            it->sc_b[f] = bm->avglen[f] > 0.0 ? bm->p.b / bm->avglen[f] : 0.0;
+        }
+        it->sc_bm = bm;
+        it->sc_floor = NAN; /* compares unequal: t_need below */
+    }
+    if (floor != it->sc_floor || rest != it->sc_rest) {
+        it->sc_tneed = t_need(it, bm, floor, rest);
+        it->sc_c = floor - rest - 1e-9 * (fabs(floor) + fabs(rest));
+        it->sc_floor = floor;
+        it->sc_rest = rest;
+    }
+    tneed = it->sc_tneed;
+    c = it->sc_c;
     if (tneed < 0.0)
         return q_iter_advance(it, target, err);
     for (;;) {
@@ -922,7 +932,15 @@ static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double f
         uint32_t upto = FMT_DOC_END, i;
         if (target > lim || target == FMT_DOC_END)
             return q_iter_advance(it, target, err);
-        rc = q_iter_bound(it, target, bm, &ub, &upto, err);
+        if (p->loaded && p->doc != FMT_DOC_END && target <= p->docs[p->n - 1]) {
+            /* in the decoded block, admitted by its bound when entered (or before the
+             * floor was set: testing it again is not needed for correctness) */
+            upto = p->docs[p->n - 1];
+            ub = INFINITY;
+            rc = FMT_OK;
+        } else {
+            rc = q_iter_bound(it, target, bm, &ub, &upto, err);
+        }
         if (rc != FMT_OK || (it->started && it->doc == FMT_DOC_END))
             return rc;
         if (ub <= c) { /* no doc of the block can */
@@ -936,7 +954,7 @@ static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double f
             target = it->doc;
             continue;
         }
-        i = scan_tfn(it, p->i, lim, bm, tneed);
+        i = scan_tfn(it, p->i, lim, tneed);
         if (i == p->n) {
             target = p->docs[p->n - 1] + 1;
             continue;

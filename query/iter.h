@@ -69,6 +69,10 @@ struct q_iter {
                                none), computed with ub_bm */
     const struct q_bm25 *ub_bm;
     double ub_a[2];         /* w_f / norm(min_len_f) of that block (0: field not scored) */
+    const struct q_bm25 *sc_bm; /* iter.c's term_above cache, for sc_bm (NULL: none): */
+    const uint8_t *sc_col[2];   /* the length columns, */
+    double sc_m[2], sc_a[2], sc_b[2]; /* w_f (0: not searched), norm = a_f + b_f * len, */
+    double sc_floor, sc_rest, sc_tneed, sc_c; /* the tf~ and score needed for these */
     struct q_iter *next_term; /* list of the set's term iterators */
     /* AND, OR, PHRASE */
     struct q_iter **kids;   /* in query order: scores are summed in this order, so they
