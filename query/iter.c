@@ -460,24 +460,29 @@ end:
     return rc;
 }
 
-/* Heap order of the OR kids: by current doc, then by kid index (deterministic). */
-static int heap_less(const struct q_iter *it, uint32_t a, uint32_t b)
+/* The OR heap holds keys (kid's current doc << 32 | kid index): ordered by doc, then by
+ * kid index (deterministic), compared without touching the kids. */
+static inline uint64_t heap_key(const struct q_iter *it, size_t k)
 {
-    uint32_t da = it->kids[a]->doc, db = it->kids[b]->doc;
-    return da < db || (da == db && a < b);
+    return (uint64_t)it->kids[k]->doc << 32 | k;
+}
+
+static inline uint32_t heap_kid(uint64_t key)
+{
+    return (uint32_t)key;
 }
 
 static void heap_down(struct q_iter *it, size_t i)
 {
-    uint32_t *h = it->heap, x = h[i];
+    uint64_t *h = it->heap, x = h[i];
     size_t n = it->nheap;
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && heap_less(it, h[c + 1], h[c]))
+        if (c + 1 < n && h[c + 1] < h[c])
             c++;
-        if (!heap_less(it, h[c], x))
+        if (h[c] >= x)
             break;
         h[i] = h[c];
         i = c;
@@ -495,7 +500,7 @@ static int build_heap(struct q_iter *it, uint32_t target, struct fmt_err *err)
         if (rc != FMT_OK)
             return rc;
         if (it->kids[k]->doc != FMT_DOC_END)
-            it->heap[it->nheap++] = (uint32_t)k;
+            it->heap[it->nheap++] = heap_key(it, k);
     }
     for (size_t i = it->nheap / 2; i-- > 0;)
         heap_down(it, i);
@@ -507,15 +512,18 @@ static int advance_or(struct q_iter *it, uint32_t target, struct fmt_err *err)
     int rc = FMT_OK;
     if (!it->built)
         rc = build_heap(it, target, err);
-    while (rc == FMT_OK && it->nheap > 0 && it->kids[it->heap[0]]->doc < target) {
-        struct q_iter *k = it->kids[it->heap[0]];
-        rc = q_iter_advance(k, target, err);
+    while (rc == FMT_OK && it->nheap > 0 && (uint32_t)(it->heap[0] >> 32) < target) {
+        uint32_t ki = heap_kid(it->heap[0]);
+        struct q_iter *k = it->kids[ki];
+        rc = advance_kid(k, target, err);
         if (rc == FMT_OK && k->doc == FMT_DOC_END)
             it->heap[0] = it->heap[--it->nheap];
+        else
+            it->heap[0] = heap_key(it, ki);
         if (it->nheap > 0)
             heap_down(it, 0);
     }
-    it->doc = rc == FMT_OK && it->nheap > 0 ? it->kids[it->heap[0]]->doc : FMT_DOC_END;
+    it->doc = rc == FMT_OK && it->nheap > 0 ? (uint32_t)(it->heap[0] >> 32) : FMT_DOC_END;
     return rc;
 }
 
@@ -595,15 +603,15 @@ static size_t kids_on(const struct q_iter *it, uint32_t doc)
 {
     uint32_t *on = it->on;
     size_t n = 0, stack_top = 0;
-    if (it->nheap == 0 || it->kids[it->heap[0]]->doc != doc)
+    if (it->nheap == 0 || (uint32_t)(it->heap[0] >> 32) != doc)
         return 0;
     /* walk the subtree of heap slots whose kid is on DOC; the slots wait in on[n..) */
     on[it->nkids - 1 - stack_top++] = 0;
     while (stack_top > 0) {
         size_t slot = on[it->nkids - stack_top--];
-        on[n++] = it->heap[slot];
+        on[n++] = heap_kid(it->heap[slot]);
         for (size_t c = 2 * slot + 1; c <= 2 * slot + 2 && c < it->nheap; c++)
-            if (it->kids[it->heap[c]]->doc == doc)
+            if ((uint32_t)(it->heap[c] >> 32) == doc)
                 on[it->nkids - 1 - stack_top++] = (uint32_t)c;
     }
     for (size_t i = 1; i < n; i++) { /* insertion sort: few kids share a doc */
@@ -978,13 +986,13 @@ int q_iter_advance_above(struct q_iter *it, uint32_t target, uint32_t lim, doubl
 }
 
 /* A synonym group on DOC: 1 when its score may exceed FLOOR. Its tf~ (score_synonym's,
- * summed tf over the shared length norms) is tested against t_need_w without the final
- * division, as scan_tfn does. */
+ * summed tf over the shared length norms) is tested against t_need_w without a division,
+ * as scan_tfn does, with the constants and the threshold cached in IT (sc_*). */
 static int synonym_above(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
 {
     size_t n = kids_on(it, doc);
     uint32_t tf[2] = {0, 0};
-    double x[2], nf[2] = {1.0, 1.0}, tneed;
+    double x[2], nf[2] = {1.0, 1.0};
     int text = 0;
     for (size_t i = 0; i < n; i++) {
         const struct fmt_postings *p = it->kids[it->on[i]]->post;
@@ -992,19 +1000,29 @@ static int synonym_above(struct q_iter *it, uint32_t doc, double floor, const st
         tf[1] += p->nfields > 1 ? p->tf[1][p->i] : 0;
         text = p->ti.ns == FMT_NS_TEXT;
     }
-    tneed = t_need_w(it->syn, text && n > 0, bm, floor, 0.0);
-    if (tneed < 0.0)
-        return 1;
-    if (tneed == INFINITY)
-        return 0;
-    for (unsigned f = 0; f < 2; f++) {
-        x[f] = it->syn->fields >> f & 1u ? bm->p.w[f] * (double)tf[f] : 0.0;
-        if (x[f] > 0.0)
-            nf[f] = q_bm25_norm(bm, f,
-                                fmt_seg_field_len(it->kids[it->on[0]]->seg, doc,
-                                                  (enum fmt_field)f));
+    if (n == 0)
+        return 0.0 > floor;
+    if (it->sc_bm != bm || floor != it->sc_floor) {
+        const struct fmt_seg *seg = it->kids[it->on[0]]->seg;
+        for (unsigned f = 0; f < 2; f++) {
+            it->sc_col[f] = fmt_seg_len_column(seg, (enum fmt_field)f);
+            it->sc_m[f] = it->syn->fields >> f & 1u ? bm->p.w[f] : 0.0;
+            it->sc_a[f] = bm->avglen[f] > 0.0 ? 1.0 - bm->p.b : 1.0;
+            it->sc_b[f] = bm->avglen[f] > 0.0 ? bm->p.b / bm->avglen[f] : 0.0;
+        }
+        it->sc_tneed = t_need_w(it->syn, text, bm, floor, 0.0);
+        it->sc_bm = bm;
+        it->sc_floor = floor;
     }
-    return x[0] * nf[1] + x[1] * nf[0] > tneed * nf[0] * nf[1];
+    if (it->sc_tneed < 0.0)
+        return 1;
+    for (unsigned f = 0; f < 2; f++) {
+        x[f] = it->sc_m[f] * (double)tf[f];
+        if (x[f] > 0.0)
+            nf[f] = it->sc_a[f] +
+                    it->sc_b[f] * (double)fmt_get_u32le(it->sc_col[f] + 4 * (size_t)doc);
+    }
+    return x[0] * nf[1] + x[1] * nf[0] > it->sc_tneed * nf[0] * nf[1];
 }
 
 int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)

@@ -81,8 +81,8 @@ struct q_iter {
     size_t nkids;
     struct q_iter **excl;   /* AND: docs where one of these is found are skipped */
     size_t nexcl;
-    uint32_t *heap;         /* OR: indexes into kids of the unexhausted kids, a min-heap
-                               on (kids[i]->doc, i); nheap of them */
+    uint64_t *heap;         /* OR: the unexhausted kids as keys kids[i]->doc << 32 | i, a
+                               min-heap; nheap of them */
     size_t nheap;
     uint32_t *on;           /* OR: scratch for scoring (the kids on a doc), nkids slots */
     int built;              /* OR: 1 once the heap holds the kids */
