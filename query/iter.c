@@ -351,6 +351,42 @@ static inline int advance_kid(struct q_iter *k, uint32_t target, struct fmt_err 
     return q_iter_advance(k, target, err);
 }
 
+/* Two term kids without field filters, both with a decoded block: the first doc of both
+ * blocks from their cursors on, by a merge of the doc arrays (no per-step calls). Found:
+ * both cursors move there, 1. None: *DOC becomes the doc after the end of the shorter
+ * block, -1 (the caller moves on from there only if that is past the first kid's doc, as
+ * the second kid does not move). Not applicable: 0. */
+static int merge_pair(struct q_iter *it, uint32_t *doc)
+{
+    struct q_iter *x = it->drive[0], *y = it->drive[1];
+    const struct fmt_postings *p, *q;
+    uint32_t i, j, ni, nj;
+    struct fmt_err err;
+    if (x->kind != Q_IT_TERM || y->kind != Q_IT_TERM || x->require || y->require ||
+        !y->started || y->doc == FMT_DOC_END || x->doc == FMT_DOC_END)
+        return 0;
+    p = x->post;
+    q = y->post;
+    if (!p->loaded || !q->loaded)
+        return 0;
+    i = p->i;
+    j = q->i;
+    ni = p->n;
+    nj = q->n;
+    while (i < ni && j < nj) {
+        uint32_t a = p->docs[i], b = q->docs[j];
+        if (a == b) { /* in-block steps: no error possible, no new block */
+            (void)advance_kid(x, a, &err);
+            (void)advance_kid(y, a, &err);
+            return 1;
+        }
+        i += a < b;
+        j += b < a;
+    }
+    *doc = (p->docs[ni - 1] < q->docs[nj - 1] ? p->docs[ni - 1] : q->docs[nj - 1]) + 1;
+    return -1;
+}
+
 /* A pruned AND or PHRASE: it->rest gets the sum of the bounds of the kids other than the
  * lead over [DOC, it->rest_lim] (q_iter_bound). */
 static int rest_bound(struct q_iter *it, uint32_t doc, struct fmt_err *err)
@@ -399,6 +435,13 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
             rc = advance_kid(lead, doc, err);
             if (rc != FMT_OK || lead->doc == FMT_DOC_END)
                 goto end;
+            if (it->nkids == 2) {
+                uint32_t next = doc;
+                if (merge_pair(it, &next) < 0 && next > lead->doc) {
+                    doc = next; /* none in the decoded blocks: from past the first end */
+                    continue;
+                }
+            }
         }
         doc = lead->doc;
         int ok = 1;
