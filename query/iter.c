@@ -351,11 +351,11 @@ static inline int advance_kid(struct q_iter *k, uint32_t target, struct fmt_err 
     return q_iter_advance(k, target, err);
 }
 
-/* Two term kids without field filters, both with a decoded block: the first doc of both
- * blocks from their cursors on, by a merge of the doc arrays (no per-step calls). Found:
- * both cursors move there, 1. None: *DOC becomes the doc after the end of the shorter
- * block, -1 (the caller moves on from there only if that is past the first kid's doc, as
- * the second kid does not move). Not applicable: 0. */
+/* The two cheapest kids, if terms without field filters, both with a decoded block: the
+ * first doc of both blocks from their cursors on, by a merge of the doc arrays (no
+ * per-step calls). Found: both cursors move there, 1. None: *DOC becomes the doc after
+ * the end of the shorter block, -1 (the caller moves on from there only if that is past
+ * the first kid's doc, as the second kid does not move). Not applicable: 0. */
 static int merge_pair(struct q_iter *it, uint32_t *doc)
 {
     struct q_iter *x = it->drive[0], *y = it->drive[1];
@@ -435,7 +435,7 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
             rc = advance_kid(lead, doc, err);
             if (rc != FMT_OK || lead->doc == FMT_DOC_END)
                 goto end;
-            if (it->nkids == 2) {
+            if (it->nkids >= 2) {
                 uint32_t next = doc;
                 if (merge_pair(it, &next) < 0 && next > lead->doc) {
                     doc = next; /* none in the decoded blocks: from past the first end */
