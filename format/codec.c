@@ -80,7 +80,8 @@ static inline uint64_t load_le64(const uint8_t *p)
 /* Unpack N values of BITS bits. Inlined into one copy per width (the switch below), so the
  * shifts and masks are constants and the main loop has no branch: value i lies in the 8
  * bytes at (i * bits) / 8 (shift <= 7, 7 + 32 <= 64). The last few values, whose 8-byte
- * window would reach past the packed bytes, are assembled byte by byte. */
+ * window would reach past the packed bytes (up to 56 of 128 at 1 bit), are read the same
+ * way from a zero-padded copy of the last bytes. */
 static inline __attribute__((always_inline)) void unpack_width(uint32_t *out, const uint8_t *in,
                                                               size_t n, unsigned bits)
 {
@@ -96,12 +97,15 @@ static inline __attribute__((always_inline)) void unpack_width(uint32_t *out, co
         size_t bp = i * bits;
         out[i] = (uint32_t)((load_le64(in + (bp >> 3)) >> (bp & 7)) & mask);
     }
-    for (; i < n; i++) {
-        size_t bp = i * bits, byte = bp >> 3;
-        uint64_t w = 0;
-        for (size_t k = 0; byte + k < nbytes && k < 8; k++)
-            w |= (uint64_t)in[byte + k] << (8 * k);
-        out[i] = (uint32_t)((w >> (bp & 7)) & mask);
+    if (i < n) {
+        /* the values left start in the last 7 bytes (or the packed bytes are fewer than 8) */
+        uint8_t tail[16] = {0};
+        size_t base = (i * bits) >> 3;
+        memcpy(tail, in + base, nbytes - base);
+        for (; i < n; i++) {
+            size_t bp = i * bits - base * 8;
+            out[i] = (uint32_t)((load_le64(tail + (bp >> 3)) >> (bp & 7)) & mask);
+        }
     }
 }
 

@@ -213,6 +213,21 @@ int fmt_postings_advance(struct fmt_postings *p, uint32_t target, struct fmt_err
  * its bound in *out (last_doc == FMT_DOC_END past the end). Decodes no block. */
 int fmt_postings_shallow_advance(struct fmt_postings *p, uint32_t target,
                                  struct fmt_block_bound *out, struct fmt_err *err);
+/* fmt_postings_advance with its most common case inline: TARGET within the decoded block
+ * (a conjunction's step), a scan of docs[] without a call. Same results. */
+static inline int fmt_postings_advance_fast(struct fmt_postings *p, uint32_t target,
+                                            struct fmt_err *err)
+{
+    if (p->loaded && p->doc != FMT_DOC_END && target <= p->docs[p->n - 1]) {
+        uint32_t i = p->i;
+        while (p->docs[i] < target)
+            i++;
+        p->i = i;
+        p->doc = p->docs[i];
+        return FMT_OK;
+    }
+    return fmt_postings_advance(p, target, err);
+}
 /* tf of the current doc in FIELD (FMT_FIELD_TITLE/BODY; 1-field namespaces use TITLE). */
 static inline uint32_t fmt_postings_tf(const struct fmt_postings *p, enum fmt_field field)
 {
@@ -237,6 +252,9 @@ int fmt_postings_block_deltas(const struct fmt_postings *p, uint32_t *out, uint6
 /* Per-doc columns (O(1), from the mapping). DOC must be < ndocs. */
 uint32_t fmt_seg_field_len(const struct fmt_seg *seg, uint32_t doc, enum fmt_field field);
 int64_t fmt_seg_timestamp(const struct fmt_seg *seg, uint32_t doc); /* or FMT_NO_TIME */
+/* The whole length column of FIELD, ndocs u32le values (fmt_get_u32le(col + 4 * doc) is
+ * fmt_seg_field_len), for scans over many docs. Borrowed until fmt_seg_close. */
+const uint8_t *fmt_seg_len_column(const struct fmt_seg *seg, enum fmt_field field);
 uint32_t fmt_seg_source_id(const struct fmt_seg *seg, uint32_t doc);
 /* Source name of a source id (borrowed from the mapping, not NUL-terminated). */
 const char *fmt_seg_source_name(const struct fmt_seg *seg, uint32_t id, size_t *len);

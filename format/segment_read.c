@@ -646,8 +646,12 @@ int fmt_postings_advance(struct fmt_postings *p, uint32_t target, struct fmt_err
     }
     if (!p->loaded && (rc = load_block(p, err)) != FMT_OK)
         return rc;
-    while (p->docs[p->i] < target)
-        p->i++;
+    {
+        uint32_t i = p->i; /* a local index: no store to *p per doc passed over */
+        while (p->docs[i] < target)
+            i++;
+        p->i = i;
+    }
     p->doc = p->docs[p->i];
     return FMT_OK;
 }
@@ -746,11 +750,41 @@ int fmt_postings_block_deltas(const struct fmt_postings *p, uint32_t *out, uint6
     return FMT_OK;
 }
 
-/* Skip COUNT codes of R; 0 or -1 when the block ends first. */
+/* Skip COUNT codes of R; 0 or -1 when the block ends first. While 8 whole bytes are left,
+ * codes are stepped over within one 64-bit load (a count of trailing zeros each, no value
+ * assembled); an escaped code, a code across the load's end and the last bytes go through
+ * fmt_rice_next. */
 static int rice_skip(struct fmt_rice_reader *r, uint64_t count)
 {
+    uint64_t nbytes = r->nbits >> 3;
+    unsigned k = r->k;
     uint32_t v;
 
+    while (count) {
+        uint64_t byte = r->bit >> 3, w;
+        unsigned avail, used = 0;
+        if (byte > nbytes || nbytes - byte < 8)
+            break;
+        w = fmt_get_u64le(r->p + byte) >> (r->bit & 7);
+        avail = 64 - (unsigned)(r->bit & 7);
+        while (count && used < avail) {
+            uint64_t x = w >> used;
+            unsigned q;
+            if (!x)
+                break;
+            q = (unsigned)__builtin_ctzll(x);
+            if (q >= FMT_RICE_ESC || used + q + 1 + k > avail)
+                break;
+            used += q + 1 + k;
+            count--;
+        }
+        r->bit += used;
+        if (used == 0 && count) {
+            if (fmt_rice_next(r, &v) != 0)
+                return -1;
+            count--;
+        }
+    }
     for (; count; count--)
         if (fmt_rice_next(r, &v) != 0)
             return -1;
@@ -841,8 +875,10 @@ int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const u
         p->pos_scan_off = 0;
     }
     r.bit = p->pos_scan_off; /* bit offset of doc pos_scan_i's first position */
-    for (; p->pos_scan_i < p->i; p->pos_scan_i++) {
-        uint64_t count = (uint64_t)p->tf[0][p->pos_scan_i] + p->tf[1][p->pos_scan_i];
+    {
+        uint64_t count = 0; /* the codes of the docs before this one, skipped at once */
+        for (; p->pos_scan_i < p->i; p->pos_scan_i++)
+            count += (uint64_t)p->tf[0][p->pos_scan_i] + p->tf[1][p->pos_scan_i];
         if (rice_skip(&r, count) != 0)
             return corrupt(p->seg, blk, "truncated positions", err);
     }
@@ -867,6 +903,11 @@ uint32_t fmt_seg_field_len(const struct fmt_seg *seg, uint32_t doc, enum fmt_fie
     size_t n = seg->stats.ndocs;
 
     return fmt_get_u32le(seg->sec[SEC_COLUMNS] + 4 * ((size_t)field * n + doc));
+}
+
+const uint8_t *fmt_seg_len_column(const struct fmt_seg *seg, enum fmt_field field)
+{
+    return seg->sec[SEC_COLUMNS] + 4 * (size_t)field * seg->stats.ndocs;
 }
 
 int64_t fmt_seg_timestamp(const struct fmt_seg *seg, uint32_t doc)

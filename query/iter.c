@@ -1,7 +1,12 @@
 /* iter.c - document iterators over one segment (see iter.h for the algorithms). */
 #include "iter.h"
 
+#include "codec.h"
+
+#include <math.h>
 #include <string.h>
+
+#define PHRASE_MAXK 64 /* a phrase's words beyond this many are not checked */
 
 void q_iters_init(struct q_iters *s)
 {
@@ -161,6 +166,14 @@ static int make_conj(struct q_iters *s, enum q_iter_kind kind, struct q_iter *co
     for (size_t i = 0; i < nkids; i++)
         if (kids[i]->cost < it->cost)
             it->cost = kids[i]->cost;
+    if (it->drive[0]->kind == Q_IT_TERM && it->drive[0]->ndocs > 0) {
+        /* the other kids are on most of the lead's docs (estimated from their costs as
+         * if independent): filter the lead by score before moving them (advance_conj) */
+        double agree = 1.0;
+        for (size_t i = 1; i < nkids; i++)
+            agree *= fmin(1.0, (double)it->drive[i]->cost / it->drive[0]->ndocs);
+        it->lead_above = agree >= 0.5;
+    }
     *out = it;
     return FMT_OK;
 }
@@ -183,6 +196,15 @@ int q_iter_phrase(struct q_iters *s, struct q_iter *const *kids, const uint32_t 
         return oom(err);
     memcpy((*out)->offs, offs, nkids * sizeof(uint32_t));
     (*out)->pfields = fields;
+    if (nkids >= 3 && nkids <= PHRASE_MAXK) { /* the offsets in drive order */
+        (*out)->doffs = q_arena_alloc(&s->mem, nkids * sizeof(uint32_t));
+        if (!(*out)->doffs)
+            return oom(err);
+        for (size_t d = 0; d < nkids; d++)
+            for (size_t k = 0; k < nkids; k++)
+                if ((*out)->drive[d] == (*out)->kids[k])
+                    (*out)->doffs[d] = offs[k];
+    }
     return FMT_OK;
 }
 
@@ -236,56 +258,154 @@ static int term_has_field(const struct q_iter *it)
     return (it->require & 2u) && p->nfields > 1 && p->tf[1][p->i] > 0;
 }
 
-static int advance_term(struct q_iter *it, uint32_t target, struct fmt_err *err)
+static inline int advance_term(struct q_iter *it, uint32_t target, struct fmt_err *err)
 {
-    int rc = fmt_postings_advance(it->post, target, err);
+    int rc = fmt_postings_advance_fast(it->post, target, err);
     while (rc == FMT_OK && it->post->doc != FMT_DOC_END && !term_has_field(it))
         rc = fmt_postings_next(it->post, err);
     it->doc = it->post->doc;
     return rc;
 }
 
-/* 1 when the term kids (all on the same doc) hold the phrase in one of it->pfields. */
-static int phrase_matches(struct q_iter *it, int *rc, struct fmt_err *err)
+/* 1 when the N term KIDS (all on the same doc; OFFS their positions within the phrase)
+ * hold the phrase in one of it->pfields. A field where a kid has tf 0 is passed over unread. Otherwise positions are decoded lazily,
+ * rarest kid (lowest tf) first: its positions give candidate phrase starts (CH at a time),
+ * which each further kid, decoded only while some start is left, filters; so a frequent
+ * kid's positions are mostly never decoded. */
+static int phrase_matches(struct q_iter *it, struct q_iter *const *kids, const uint32_t *offs,
+                          size_t n, int *rc, struct fmt_err *err)
 {
-    enum { MAXK = 64 };
-    const uint32_t *pos[MAXK];
-    size_t npos[MAXK], at[MAXK];
-    size_t n = it->nkids < MAXK ? it->nkids : MAXK;
+    enum { CH = 64 };
+    const uint32_t *pos[PHRASE_MAXK];
+    size_t npos[PHRASE_MAXK], at[PHRASE_MAXK], ord[PHRASE_MAXK];
+    uint32_t tf[PHRASE_MAXK], cand[CH];
+    *rc = FMT_OK;
+    if (n > PHRASE_MAXK)
+        n = PHRASE_MAXK;
     for (unsigned f = 0; f < 2; f++) {
         if (!(it->pfields >> f & 1u))
             continue;
-        int empty = 0;
-        for (size_t k = 0; k < n && !empty; k++) {
-            *rc = fmt_postings_positions(it->kids[k]->post, (enum fmt_field)f, &pos[k],
-                                         &npos[k], err);
-            if (*rc != FMT_OK)
-                return 0;
-            empty = npos[k] == 0;
+        size_t k, r0;
+        for (k = 0; k < n; k++) { /* insertion sort of the kids by tf, 0 ends the field */
+            size_t j = k;
+            tf[k] = fmt_postings_tf(kids[k]->post, (enum fmt_field)f);
+            if (tf[k] == 0)
+                break;
+            for (; j > 0 && tf[ord[j - 1]] > tf[k]; j--)
+                ord[j] = ord[j - 1];
+            ord[j] = k;
+            npos[k] = SIZE_MAX; /* not decoded yet */
             at[k] = 0;
         }
-        if (empty)
+        if (k < n)
             continue;
-        for (size_t a = 0; a < npos[0]; a++) {
-            if (pos[0][a] < it->offs[0])
-                continue;
-            uint32_t start = pos[0][a] - it->offs[0];
-            size_t k = 1;
-            for (; k < n; k++) {
-                uint64_t want = (uint64_t)start + it->offs[k];
-                while (at[k] < npos[k] && pos[k][at[k]] < want)
-                    at[k]++;
-                if (at[k] == npos[k])
-                    goto next_field; /* no later start can match either */
-                if (pos[k][at[k]] != want)
-                    break;
+        r0 = ord[0];
+        *rc = fmt_postings_positions(kids[r0]->post, (enum fmt_field)f, &pos[r0],
+                                     &npos[r0], err);
+        if (*rc != FMT_OK)
+            return 0;
+        for (size_t a = 0; a < npos[r0];) {
+            size_t nc = 0;
+            int last = 0; /* a kid ran out of positions: no later chunk can match */
+            for (; a < npos[r0] && nc < CH; a++)
+                if (pos[r0][a] >= offs[r0])
+                    cand[nc++] = pos[r0][a] - offs[r0];
+            for (size_t j = 1; j < n && nc > 0; j++) {
+                size_t kk = ord[j], keep = 0;
+                if (npos[kk] == SIZE_MAX) {
+                    *rc = fmt_postings_positions(kids[kk]->post, (enum fmt_field)f,
+                                                 &pos[kk], &npos[kk], err);
+                    if (*rc != FMT_OK)
+                        return 0;
+                }
+                for (size_t c = 0; c < nc; c++) {
+                    uint64_t want = (uint64_t)cand[c] + offs[kk];
+                    while (at[kk] < npos[kk] && pos[kk][at[kk]] < want)
+                        at[kk]++;
+                    if (at[kk] == npos[kk]) {
+                        last = 1; /* nor can this start or a later one */
+                        break;
+                    }
+                    if (pos[kk][at[kk]] == want)
+                        cand[keep++] = cand[c];
+                }
+                nc = keep;
             }
-            if (k == n)
+            if (nc > 0)
                 return 1;
+            if (last)
+                break;
         }
-    next_field:;
     }
     return 0;
+}
+
+static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                      double rest, const struct q_bm25 *bm, struct fmt_err *err);
+
+/* q_iter_advance with a started term leaf's step inline (a conjunction's inner loop). */
+static inline int advance_kid(struct q_iter *k, uint32_t target, struct fmt_err *err)
+{
+    if (k->kind == Q_IT_TERM && k->started && target != FMT_DOC_END)
+        return k->doc >= target ? FMT_OK : advance_term(k, target, err);
+    return q_iter_advance(k, target, err);
+}
+
+/* The two cheapest kids, if terms without field filters, both with a decoded block: the
+ * first doc of both blocks from their cursors on, by a merge of the doc arrays (no
+ * per-step calls). Found: both cursors move there, 1. None: *DOC becomes the doc after
+ * the end of the shorter block, -1 (the caller moves on from there only if that is past
+ * the first kid's doc, as the second kid does not move). Not applicable: 0. */
+static int merge_pair(struct q_iter *it, uint32_t *doc)
+{
+    struct q_iter *x = it->drive[0], *y = it->drive[1];
+    const struct fmt_postings *p, *q;
+    uint32_t i, j, ni, nj;
+    struct fmt_err err;
+    if (x->kind != Q_IT_TERM || y->kind != Q_IT_TERM || x->require || y->require ||
+        !y->started || y->doc == FMT_DOC_END || x->doc == FMT_DOC_END)
+        return 0;
+    p = x->post;
+    q = y->post;
+    if (!p->loaded || !q->loaded)
+        return 0;
+    i = p->i;
+    j = q->i;
+    ni = p->n;
+    nj = q->n;
+    while (i < ni && j < nj) {
+        uint32_t a = p->docs[i], b = q->docs[j];
+        if (a == b) { /* in-block steps: no error possible, no new block */
+            (void)advance_kid(x, a, &err);
+            (void)advance_kid(y, a, &err);
+            return 1;
+        }
+        i += a < b;
+        j += b < a;
+    }
+    *doc = (p->docs[ni - 1] < q->docs[nj - 1] ? p->docs[ni - 1] : q->docs[nj - 1]) + 1;
+    return -1;
+}
+
+/* A pruned AND or PHRASE: it->rest gets the sum of the bounds of the kids other than the
+ * lead over [DOC, it->rest_lim] (q_iter_bound). */
+static int rest_bound(struct q_iter *it, uint32_t doc, struct fmt_err *err)
+{
+    it->rest = 0.0;
+    it->rest_lim = FMT_DOC_END;
+    it->rest_ok = 0;
+    for (size_t k = 1; k < it->nkids; k++) {
+        double ub;
+        uint32_t upto;
+        int rc = q_iter_bound(it->drive[k], doc, it->floor_bm, &ub, &upto, err);
+        if (rc != FMT_OK)
+            return rc;
+        it->rest += ub;
+        if (upto < it->rest_lim)
+            it->rest_lim = upto;
+    }
+    it->rest_ok = 1;
+    return FMT_OK;
 }
 
 /* AND and PHRASE: leapfrog from TARGET until all kids agree, no exclusion is on the doc
@@ -296,23 +416,61 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
     int rc;
     for (;;) {
         struct q_iter *lead = it->drive[0];
-        rc = q_iter_advance(lead, doc, err);
-        if (rc != FMT_OK || lead->doc == FMT_DOC_END)
-            goto end;
+        if (it->floor_bm && it->lead_above) {
+            /* pruning: the lead passes over docs where it cannot score enough even with
+             * the other kids' block bounds, without moving them */
+            if (!it->rest_ok || doc > it->rest_lim) {
+                rc = rest_bound(it, doc, err);
+                if (rc != FMT_OK)
+                    goto end;
+            }
+            rc = term_above(lead, doc, it->rest_lim, it->floor, it->rest, it->floor_bm, err);
+            if (rc != FMT_OK || lead->doc == FMT_DOC_END)
+                goto end;
+            if (lead->doc > it->rest_lim) { /* unchecked: bound the rest from there */
+                doc = lead->doc;
+                continue;
+            }
+        } else {
+            rc = advance_kid(lead, doc, err);
+            if (rc != FMT_OK || lead->doc == FMT_DOC_END)
+                goto end;
+            if (it->nkids >= 2) {
+                uint32_t next = doc;
+                if (merge_pair(it, &next) < 0 && next > lead->doc) {
+                    doc = next; /* none in the decoded blocks: from past the first end */
+                    continue;
+                }
+            }
+        }
         doc = lead->doc;
+        int ok = 1;
         size_t k = 1;
         for (; k < it->nkids; k++) {
-            rc = q_iter_advance(it->drive[k], doc, err);
+            if (k == it->nkids - 1 && it->doffs) {
+                /* a phrase's costliest kid (a stopword, often) is moved, and its block
+                 * decoded, only where the other kids' positions line up */
+                ok = phrase_matches(it, it->drive, it->doffs, k, &rc, err);
+                if (rc != FMT_OK)
+                    goto end;
+                if (!ok)
+                    break;
+            }
+            rc = advance_kid(it->drive[k], doc, err);
             if (rc != FMT_OK || it->drive[k]->doc == FMT_DOC_END)
                 goto end;
             if (it->drive[k]->doc != doc)
                 break;
         }
+        if (k < it->nkids && !ok) {
+            doc++;
+            continue;
+        }
         if (k < it->nkids) {
             doc = it->drive[k]->doc; /* the lead catches up with the laggard */
             continue;
         }
-        int ok = 1;
+        ok = 1;
         if (it->floor_bm) { /* pruning: the score (cheap) before positions (costly), and
                              * a bound without the length column (cheaper) before that */
             double ub = 0.0, sc = 0.0;
@@ -330,7 +488,7 @@ static int advance_conj(struct q_iter *it, uint32_t target, struct fmt_err *err)
             ok = it->excl[e]->doc != doc;
         }
         if (ok && it->kind == Q_IT_PHRASE) {
-            ok = phrase_matches(it, &rc, err);
+            ok = phrase_matches(it, it->kids, it->offs, it->nkids, &rc, err);
             if (rc != FMT_OK)
                 goto end;
         }
@@ -345,24 +503,29 @@ end:
     return rc;
 }
 
-/* Heap order of the OR kids: by current doc, then by kid index (deterministic). */
-static int heap_less(const struct q_iter *it, uint32_t a, uint32_t b)
+/* The OR heap holds keys (kid's current doc << 32 | kid index): ordered by doc, then by
+ * kid index (deterministic), compared without touching the kids. */
+static inline uint64_t heap_key(const struct q_iter *it, size_t k)
 {
-    uint32_t da = it->kids[a]->doc, db = it->kids[b]->doc;
-    return da < db || (da == db && a < b);
+    return (uint64_t)it->kids[k]->doc << 32 | k;
+}
+
+static inline uint32_t heap_kid(uint64_t key)
+{
+    return (uint32_t)key;
 }
 
 static void heap_down(struct q_iter *it, size_t i)
 {
-    uint32_t *h = it->heap, x = h[i];
+    uint64_t *h = it->heap, x = h[i];
     size_t n = it->nheap;
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && heap_less(it, h[c + 1], h[c]))
+        if (c + 1 < n && h[c + 1] < h[c])
             c++;
-        if (!heap_less(it, h[c], x))
+        if (h[c] >= x)
             break;
         h[i] = h[c];
         i = c;
@@ -380,7 +543,7 @@ static int build_heap(struct q_iter *it, uint32_t target, struct fmt_err *err)
         if (rc != FMT_OK)
             return rc;
         if (it->kids[k]->doc != FMT_DOC_END)
-            it->heap[it->nheap++] = (uint32_t)k;
+            it->heap[it->nheap++] = heap_key(it, k);
     }
     for (size_t i = it->nheap / 2; i-- > 0;)
         heap_down(it, i);
@@ -392,15 +555,18 @@ static int advance_or(struct q_iter *it, uint32_t target, struct fmt_err *err)
     int rc = FMT_OK;
     if (!it->built)
         rc = build_heap(it, target, err);
-    while (rc == FMT_OK && it->nheap > 0 && it->kids[it->heap[0]]->doc < target) {
-        struct q_iter *k = it->kids[it->heap[0]];
-        rc = q_iter_advance(k, target, err);
+    while (rc == FMT_OK && it->nheap > 0 && (uint32_t)(it->heap[0] >> 32) < target) {
+        uint32_t ki = heap_kid(it->heap[0]);
+        struct q_iter *k = it->kids[ki];
+        rc = advance_kid(k, target, err);
         if (rc == FMT_OK && k->doc == FMT_DOC_END)
             it->heap[0] = it->heap[--it->nheap];
+        else
+            it->heap[0] = heap_key(it, ki);
         if (it->nheap > 0)
             heap_down(it, 0);
     }
-    it->doc = rc == FMT_OK && it->nheap > 0 ? it->kids[it->heap[0]]->doc : FMT_DOC_END;
+    it->doc = rc == FMT_OK && it->nheap > 0 ? (uint32_t)(it->heap[0] >> 32) : FMT_DOC_END;
     return rc;
 }
 
@@ -480,15 +646,15 @@ static size_t kids_on(const struct q_iter *it, uint32_t doc)
 {
     uint32_t *on = it->on;
     size_t n = 0, stack_top = 0;
-    if (it->nheap == 0 || it->kids[it->heap[0]]->doc != doc)
+    if (it->nheap == 0 || (uint32_t)(it->heap[0] >> 32) != doc)
         return 0;
     /* walk the subtree of heap slots whose kid is on DOC; the slots wait in on[n..) */
     on[it->nkids - 1 - stack_top++] = 0;
     while (stack_top > 0) {
         size_t slot = on[it->nkids - stack_top--];
-        on[n++] = it->heap[slot];
+        on[n++] = heap_kid(it->heap[slot]);
         for (size_t c = 2 * slot + 1; c <= 2 * slot + 2 && c < it->nheap; c++)
-            if (it->kids[it->heap[c]]->doc == doc)
+            if ((uint32_t)(it->heap[c] >> 32) == doc)
                 on[it->nkids - 1 - stack_top++] = (uint32_t)c;
     }
     for (size_t i = 1; i < n; i++) { /* insertion sort: few kids share a doc */
@@ -563,6 +729,20 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
     }
 }
 
+/* Fill IT's ub_a for the block of its skip cursor (a scoring text term leaf). */
+static void ub_factors(struct q_iter *it, const struct q_bm25 *bm)
+{
+    const struct fmt_postings *p = it->post;
+    if (it->ub_block != p->block || it->ub_bm != bm) {
+        for (unsigned f = 0; f < 2; f++)
+            it->ub_a[f] = it->w->fields >> f & 1u
+                              ? bm->p.w[f] / q_bm25_norm(bm, f, p->bound.min_len[f])
+                              : 0.0;
+        it->ub_block = p->block;
+        it->ub_bm = bm;
+    }
+}
+
 /* A term leaf on DOC: its tf over the loaded block's shortest lengths (see iter.h). The
  * per-field factors w_f / norm(min_len_f) are computed once per block: tf * (w / norm)
  * may round a few ulps below q_bm25_tfn's w * tf / norm, far inside the callers' margin. */
@@ -574,14 +754,7 @@ static double ub_term(struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
         return score_term(it, doc, bm, NULL, NULL);
     if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
         return 0.0;
-    if (it->ub_block != p->block || it->ub_bm != bm) {
-        for (unsigned f = 0; f < 2; f++)
-            it->ub_a[f] = it->w->fields >> f & 1u
-                              ? bm->p.w[f] / q_bm25_norm(bm, f, p->bound.min_len[f])
-                              : 0.0;
-        it->ub_block = p->block;
-        it->ub_bm = bm;
-    }
+    ub_factors(it, bm);
     if (p->tf[0][p->i] > 0)
         t += (double)p->tf[0][p->i] * it->ub_a[0];
     if (p->nfields > 1 && p->tf[1][p->i] > 0)
@@ -715,4 +888,189 @@ int q_iter_bound(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, do
     default:
         return FMT_OK;
     }
+}
+
+/* ---- Advancing past docs that cannot score enough (dynamic pruning) ----------------- */
+
+/* The tf~ (ub_term's sum over the block's shortest lengths) that term leaf IT must exceed
+ * on a doc for the doc's score to exceed FLOOR when the rest of the query adds at most
+ * REST: -1 when every doc may, INFINITY when none can. The margins (relative 1e-9, far
+ * above the rounding of these sums) only make it pass more docs. */
+static double t_need_w(const struct q_term_w *w, int text, const struct q_bm25 *bm,
+                       double floor, double rest)
+{
+    double c = floor - rest - 1e-9 * (fabs(floor) + fabs(rest)), idf;
+    if (c <= 0.0)
+        return -1.0;
+    if (!w || !w->scoring || !text)
+        return INFINITY; /* it adds 0 */
+    idf = w->idf;
+    if (c >= idf) /* idf * t / (k1 + t) < idf */
+        return INFINITY;
+    return bm->p.k1 * c / (idf - c) * (1.0 - 1e-9);
+}
+
+static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double floor,
+                     double rest)
+{
+    return t_need_w(it->w, it->post->ti.ns == FMT_NS_TEXT, bm, floor, rest);
+}
+
+/* First index >= I of term leaf IT's decoded block whose doc may score above TNEED in
+ * tf~ (t_need), or the index of its first doc past LIM, or p->n. Each doc's exact tf~
+ * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f, 1 for a field without the
+ * term) is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
+ * exit; the rounding differs from q_bm25_tfn's by a few ulps, far inside t_need's margin. */
+static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim, double tneed)
+{
+    const struct fmt_postings *p = it->post;
+    const uint8_t *const *col = it->sc_col;
+    const double *m = it->sc_m, *a = it->sc_a, *b = it->sc_b;
+    uint32_t n = p->n;
+    if (p->docs[n - 1] > lim) { /* binary search: the first doc past LIM */
+        uint32_t lo = i;
+        while (lo < n) {
+            uint32_t mid = lo + (n - lo) / 2;
+            if (p->docs[mid] > lim)
+                n = mid;
+            else
+                lo = mid + 1;
+        }
+    }
+    for (; i < n; i++) {
+        uint32_t d = p->docs[i];
+        double x0 = m[0] * (double)p->tf[0][i], x1 = m[1] * (double)p->tf[1][i];
+        double n0 = x0 > 0.0 ? a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d) : 1.0;
+        double n1 = x1 > 0.0 ? a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d) : 1.0;
+        if (x0 * n1 + x1 * n0 > tneed * n0 * n1)
+            return i;
+    }
+    return n;
+}
+
+/* Term leaf IT to its first doc >= TARGET whose score may exceed FLOOR - REST (as
+ * q_iter_advance_above), or to its first doc past LIM unchecked. Whole blocks go by their
+ * skip entries' bounds (q_iter_bound) without being decoded; a decoded block's docs are
+ * tested with their exact tf~ (scan_tfn). */
+static int term_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                      double rest, const struct q_bm25 *bm, struct fmt_err *err)
+{
+    double tneed, c;
+    int rc;
+    if (it->sc_bm != bm) { /* scan_tfn's constants */
+        for (unsigned f = 0; f < 2; f++) {
+            it->sc_col[f] = fmt_seg_len_column(it->seg, (enum fmt_field)f);
+            it->sc_m[f] = it->w && it->w->fields >> f & 1u ? bm->p.w[f] : 0.0;
+            it->sc_a[f] = bm->avglen[f] > 0.0 ? 1.0 - bm->p.b : 1.0;
+            it->sc_b[f] = bm->avglen[f] > 0.0 ? bm->p.b / bm->avglen[f] : 0.0;
+        }
+        it->sc_bm = bm;
+        it->sc_floor = NAN; /* compares unequal: t_need below */
+    }
+    if (floor != it->sc_floor || rest != it->sc_rest) {
+        it->sc_tneed = t_need(it, bm, floor, rest);
+        it->sc_c = floor - rest - 1e-9 * (fabs(floor) + fabs(rest));
+        it->sc_floor = floor;
+        it->sc_rest = rest;
+    }
+    tneed = it->sc_tneed;
+    c = it->sc_c;
+    if (tneed < 0.0)
+        return q_iter_advance(it, target, err);
+    for (;;) {
+        const struct fmt_postings *p = it->post;
+        double ub = 0.0;
+        uint32_t upto = FMT_DOC_END, i;
+        if (target > lim || target == FMT_DOC_END)
+            return q_iter_advance(it, target, err);
+        if (p->loaded && p->doc != FMT_DOC_END && target <= p->docs[p->n - 1]) {
+            /* in the decoded block, admitted by its bound when entered (or before the
+             * floor was set: testing it again is not needed for correctness) */
+            upto = p->docs[p->n - 1];
+            ub = INFINITY;
+            rc = FMT_OK;
+        } else {
+            rc = q_iter_bound(it, target, bm, &ub, &upto, err);
+        }
+        if (rc != FMT_OK || (it->started && it->doc == FMT_DOC_END))
+            return rc;
+        if (ub <= c) { /* no doc of the block can */
+            target = upto == FMT_DOC_END ? FMT_DOC_END : upto + 1;
+            continue;
+        }
+        rc = q_iter_advance(it, target, err);
+        if (rc != FMT_OK || it->doc == FMT_DOC_END || it->doc > lim)
+            return rc;
+        if (it->doc > upto || !p->loaded) { /* a require filter moved it on */
+            target = it->doc;
+            continue;
+        }
+        i = scan_tfn(it, p->i, lim, tneed);
+        if (i == p->n) {
+            target = p->docs[p->n - 1] + 1;
+            continue;
+        }
+        if (i == p->i)
+            return FMT_OK;
+        target = p->docs[i];
+        rc = q_iter_advance(it, target, err);
+        if (rc != FMT_OK || it->doc == target || it->doc > lim)
+            return rc;
+        target = it->doc; /* a require filter passed over the doc: check the next */
+    }
+}
+
+int q_iter_advance_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                         double rest, const struct q_bm25 *bm, struct fmt_err *err)
+{
+    if (it->kind == Q_IT_TERM)
+        return term_above(it, target, lim, floor, rest, bm, err);
+    return q_iter_advance(it, target, err);
+}
+
+/* A synonym group on DOC: 1 when its score may exceed FLOOR. Its tf~ (score_synonym's,
+ * summed tf over the shared length norms) is tested against t_need_w without a division,
+ * as scan_tfn does, with the constants and the threshold cached in IT (sc_*). */
+static int synonym_above(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
+{
+    size_t n = kids_on(it, doc);
+    uint32_t tf[2] = {0, 0};
+    double x[2], nf[2] = {1.0, 1.0};
+    int text = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct fmt_postings *p = it->kids[it->on[i]]->post;
+        tf[0] += p->tf[0][p->i];
+        tf[1] += p->nfields > 1 ? p->tf[1][p->i] : 0;
+        text = p->ti.ns == FMT_NS_TEXT;
+    }
+    if (n == 0)
+        return 0.0 > floor;
+    if (it->sc_bm != bm || floor != it->sc_floor) {
+        const struct fmt_seg *seg = it->kids[it->on[0]]->seg;
+        for (unsigned f = 0; f < 2; f++) {
+            it->sc_col[f] = fmt_seg_len_column(seg, (enum fmt_field)f);
+            it->sc_m[f] = it->syn->fields >> f & 1u ? bm->p.w[f] : 0.0;
+            it->sc_a[f] = bm->avglen[f] > 0.0 ? 1.0 - bm->p.b : 1.0;
+            it->sc_b[f] = bm->avglen[f] > 0.0 ? bm->p.b / bm->avglen[f] : 0.0;
+        }
+        it->sc_tneed = t_need_w(it->syn, text, bm, floor, 0.0);
+        it->sc_bm = bm;
+        it->sc_floor = floor;
+    }
+    if (it->sc_tneed < 0.0)
+        return 1;
+    for (unsigned f = 0; f < 2; f++) {
+        x[f] = it->sc_m[f] * (double)tf[f];
+        if (x[f] > 0.0)
+            nf[f] = it->sc_a[f] +
+                    it->sc_b[f] * (double)fmt_get_u32le(it->sc_col[f] + 4 * (size_t)doc);
+    }
+    return x[0] * nf[1] + x[1] * nf[0] > it->sc_tneed * nf[0] * nf[1];
+}
+
+int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
+{
+    if (it->kind == Q_IT_OR && it->syn)
+        return it->doc == doc ? synonym_above(it, doc, floor, bm) : 0.0 > floor;
+    return q_iter_score_ub(it, doc, bm) * (1.0 + 1e-9) > floor;
 }

@@ -15,7 +15,9 @@
  *           single term whose tf per field is the sum of its kids' tf (as Xapian's
  *           OP_SYNONYM), with the idf shared by all expansions (plan.c);
  *   PHRASE  is an AND of term kids whose positions, checked only on docs where all kids
- *           agree, hold the terms at their offsets within ONE field;
+ *           agree, hold the terms at their offsets within ONE field (rarest kid first,
+ *           the others decoded only while a start is left; with 3+ kids the costliest is
+ *           moved only where the others' positions already line up);
  *   DATE    scans the timestamp column; ALL lists every doc (the positive side of a
  *           query that only excludes).
  * Nothing allocates while iterating; all iterators of one segment live in a q_iters set.
@@ -26,7 +28,10 @@
  * frequency): the same number the words would give as an AND query, so "peace deal" and
  * peace deal rank the docs the phrase matches alike, and the statistics stay per term.
  * Dynamic pruning: q_iter_bound gives an upper bound of the score over a range of docs
- * from the skip blocks' bounds (block-max); plan.c uses it for block-max MaxScore. */
+ * from the skip blocks' bounds (block-max); plan.c uses it for block-max MaxScore. A term
+ * leaf advanced with a score floor (q_iter_advance_above) passes over blocks by their
+ * bound and docs by their exact tf~ read straight from the decoded block; a pruned AND or
+ * PHRASE moves its lead that way against the floor minus the other kids' block bounds. */
 #ifndef Q_ITER_H
 #define Q_ITER_H
 
@@ -64,6 +69,10 @@ struct q_iter {
                                none), computed with ub_bm */
     const struct q_bm25 *ub_bm;
     double ub_a[2];         /* w_f / norm(min_len_f) of that block (0: field not scored) */
+    const struct q_bm25 *sc_bm; /* iter.c's term_above cache, for sc_bm (NULL: none): */
+    const uint8_t *sc_col[2];   /* the length columns, */
+    double sc_m[2], sc_a[2], sc_b[2]; /* w_f (0: not searched), norm = a_f + b_f * len, */
+    double sc_floor, sc_rest, sc_tneed, sc_c; /* the tf~ and score needed for these */
     struct q_iter *next_term; /* list of the set's term iterators */
     /* AND, OR, PHRASE */
     struct q_iter **kids;   /* in query order: scores are summed in this order, so they
@@ -72,13 +81,15 @@ struct q_iter {
     size_t nkids;
     struct q_iter **excl;   /* AND: docs where one of these is found are skipped */
     size_t nexcl;
-    uint32_t *heap;         /* OR: indexes into kids of the unexhausted kids, a min-heap
-                               on (kids[i]->doc, i); nheap of them */
+    uint64_t *heap;         /* OR: the unexhausted kids as keys kids[i]->doc << 32 | i, a
+                               min-heap; nheap of them */
     size_t nheap;
     uint32_t *on;           /* OR: scratch for scoring (the kids on a doc), nkids slots */
     int built;              /* OR: 1 once the heap holds the kids */
     const struct q_term_w *syn; /* OR: non-NULL for a synonym group, scored as one term */
     uint32_t *offs;         /* PHRASE: position of each kid relative to the phrase start */
+    uint32_t *doffs;        /* PHRASE of 3 to 64 kids: offs in drive order (the kids but
+                               the costliest are checked before it is moved); else NULL */
     unsigned pfields;       /* PHRASE: fields it may occur in (bit 0 title, bit 1 body) */
     /* DATE */
     int64_t lo, hi;         /* inclusive; docs with FMT_NO_TIME never match */
@@ -87,6 +98,11 @@ struct q_iter {
      * checks (it could not enter the top k). NULL (the default): off. */
     const struct q_bm25 *floor_bm;
     double floor;
+    double rest;            /* pruned AND, PHRASE: the bounds of the kids but the lead */
+    uint32_t rest_lim;      /* summed over docs up to rest_lim (valid when rest_ok) */
+    int rest_ok;
+    int lead_above;         /* AND, PHRASE: filter the lead that way (the other kids are
+                               on most of its docs, so leapfrogging would skip few) */
 };
 
 /* All iterators built for one segment. All-zero is a valid empty set. */
@@ -144,6 +160,18 @@ int q_iter_advance(struct q_iter *it, uint32_t target, struct fmt_err *err);
  * current doc stays valid) and never allocates. FMT_OK or FMT_ECORRUPT. */
 int q_iter_bound(struct q_iter *it, uint32_t target, const struct q_bm25 *bm, double *ub,
                  uint32_t *upto, struct fmt_err *err);
+
+/* Dynamic pruning: move IT to its first match >= TARGET whose score plus REST may exceed
+ * FLOOR, or to its first match past LIM unchecked. A term leaf passes over whole blocks
+ * whose bound (q_iter_bound) cannot, without decoding them, and over docs of a decoded
+ * block whose exact tf~ cannot; no doc passed over scores above FLOOR - REST. Other
+ * kinds: as q_iter_advance. Errors as q_iter_advance. */
+int q_iter_advance_above(struct q_iter *it, uint32_t target, uint32_t lim, double floor,
+                         double rest, const struct q_bm25 *bm, struct fmt_err *err);
+
+/* Dynamic pruning: 0 when q_iter_score(IT, DOC) (IT on DOC) is surely <= FLOOR. A
+ * synonym group tests its exact tf~ without a division; other kinds q_iter_score_ub. */
+int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm);
 
 /* What one term leaf contributed to one doc's score (for --explain and "matches"). */
 struct q_explain_term {

@@ -712,7 +712,10 @@ static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t
         return;
     ++*count;
     full = q_topk_threshold(topk, &worst);
-    if (full) {
+    if (full && n == 1) {
+        if (!q_iter_may_exceed(kids[0], d, worst.score, &p->bm))
+            return;
+    } else if (full) {
         double ub = 0.0;
         for (size_t q = 0; q < n; q++)
             if (kids[q]->doc == d)
@@ -730,7 +733,8 @@ static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t
     q_topk_push(topk, &h);
 }
 
-/* Block-max MaxScore over ROOT of segment I (relevance order, top-k only). The "kids" are
+/* Block-max MaxScore over ROOT of segment I (relevance order, top-k only). A lone term
+ * walks with q_iter_advance_above against the threshold instead. The "kids" are
  * the clauses of a plain OR root, else ROOT alone. For the doc range [target, end] where
  * every kid's block bound holds (q_iter_bound), kids sorted by bound are split: the
  * lowest ones whose bounds sum to at most the top-k threshold are non-essential (a doc
@@ -746,6 +750,21 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
     uint32_t target = 0, end = 0;
     int have_range = 0, rc = FMT_OK;
     double nonsum = 0.0;
+    if (root->kind == Q_IT_TERM) { /* one term: its advance skips what cannot enter */
+        while (rc == FMT_OK) {
+            struct q_hit worst;
+            if (q_topk_threshold(topk, &worst))
+                rc = q_iter_advance_above(root, target, FMT_DOC_END, worst.score, 0.0,
+                                          &p->bm, err);
+            else
+                rc = q_iter_advance(root, target, err);
+            if (rc != FMT_OK || root->doc == FMT_DOC_END)
+                break;
+            offer(p, i, &root, 1, root->doc, topk, count);
+            target = root->doc + 1;
+        }
+        return rc;
+    }
     if (root->kind == Q_IT_OR && !root->syn) {
         kids = root->kids;
         n = root->nkids;
