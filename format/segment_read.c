@@ -805,18 +805,17 @@ static int positions_room(struct fmt_postings *p, uint32_t n, struct fmt_err *er
     return FMT_OK;
 }
 
-/* fmt_postings_positions on a split block (codec.h): the doc's first code is the sum of
- * the tfs before it, found by counting one bits from the scan cursor on. */
-static int split_positions(struct fmt_postings *p, const uint8_t *blk, uint64_t len,
-                           enum fmt_field field, uint32_t want, struct fmt_err *err)
+/* The split block's reader S moved to the first code of P's current doc in FIELD (codec.h):
+ * the doc's first code is the sum of the tfs before it, found by counting one bits from
+ * the scan cursor on. */
+static int split_seek(struct fmt_postings *p, const uint8_t *blk, uint64_t len,
+                      enum fmt_field field, struct fmt_rice_split *s, struct fmt_err *err)
 {
-    struct fmt_rice_split s;
     uint64_t c;
-    uint32_t prev = 0, v;
 
     if (p->pos_codes == 0)
         p->pos_codes = pos_codes(p);
-    if (fmt_rice_split_open(&s, blk + 1, len, p->pos_codes, blk[0] & ~SEGENC_POS_SPLIT) != 0)
+    if (fmt_rice_split_open(s, blk + 1, len, p->pos_codes, blk[0] & ~SEGENC_POS_SPLIT) != 0)
         return corrupt(p->seg, blk, "truncated positions", err);
     if (p->pos_scan_i > p->i) {
         p->pos_scan_i = 0;
@@ -826,21 +825,40 @@ static int split_positions(struct fmt_postings *p, const uint8_t *blk, uint64_t 
     c = p->pos_scan_code;
     for (uint32_t j = p->pos_scan_i; j < p->i; j++)
         c += (uint64_t)p->tf[0][j] + p->tf[1][j];
-    s.code = p->pos_scan_code;
-    s.ubit = p->pos_scan_off;
-    if (fmt_rice_split_seek(&s, c) != 0)
+    s->code = p->pos_scan_code;
+    s->ubit = p->pos_scan_off;
+    if (fmt_rice_split_seek(s, c) != 0)
         return corrupt(p->seg, blk, "truncated positions", err);
     p->pos_scan_i = p->i;
     p->pos_scan_code = c;
-    p->pos_scan_off = s.ubit;
-    if (field == FMT_FIELD_BODY && fmt_rice_split_seek(&s, c + p->tf[0][p->i]) != 0)
+    p->pos_scan_off = s->ubit;
+    if (field == FMT_FIELD_BODY && fmt_rice_split_seek(s, c + p->tf[0][p->i]) != 0)
         return corrupt(p->seg, blk, "truncated positions", err);
-    for (uint32_t k = 0; k < want; k++) {
-        if (fmt_rice_split_next(&s, &v) != 0 || v > UINT32_MAX - prev)
-            return corrupt(p->seg, blk, "bad position", err);
-        prev += v;
-        p->positions[k] = prev;
+    return FMT_OK;
+}
+
+/* The interleaved block's reader R moved to the first code of P's current doc in FIELD. */
+static int interleaved_seek(struct fmt_postings *p, const uint8_t *blk, uint64_t len,
+                            enum fmt_field field, struct fmt_rice_reader *r,
+                            struct fmt_err *err)
+{
+    uint64_t count = 0; /* the codes of the docs before this one, skipped at once */
+
+    r->p = blk + 1;
+    r->nbits = len * 8;
+    r->k = blk[0];
+    if (p->pos_scan_i > p->i) {
+        p->pos_scan_i = 0;
+        p->pos_scan_off = 0;
     }
+    r->bit = p->pos_scan_off; /* bit offset of doc pos_scan_i's first position */
+    for (; p->pos_scan_i < p->i; p->pos_scan_i++)
+        count += (uint64_t)p->tf[0][p->pos_scan_i] + p->tf[1][p->pos_scan_i];
+    if (rice_skip(r, count) != 0)
+        return corrupt(p->seg, blk, "truncated positions", err);
+    p->pos_scan_off = r->bit;
+    if (field == FMT_FIELD_BODY && rice_skip(r, p->tf[0][p->i]) != 0)
+        return corrupt(p->seg, blk, "truncated positions", err);
     return FMT_OK;
 }
 
@@ -848,10 +866,9 @@ int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const u
                            size_t *n, struct fmt_err *err)
 {
     const uint8_t *blk;
-    uint32_t want = p->tf[field][p->i], prev = 0, v;
+    uint32_t want = p->tf[field][p->i], prev = 0, *out;
     uint64_t len = 0;
-    struct fmt_rice_reader r;
-    int rc;
+    int rc, bad = 0;
 
     *n = 0;
     *pos = p->positions;
@@ -860,38 +877,28 @@ int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const u
     if ((rc = pos_block(p, &blk, &len, err)) != FMT_OK ||
         (rc = positions_room(p, want, err)) != FMT_OK)
         return rc;
+    out = p->positions;
     if (blk[0] & SEGENC_POS_SPLIT) {
-        if ((rc = split_positions(p, blk, len, field, want, err)) != FMT_OK)
+        struct fmt_rice_split s;
+        if ((rc = split_seek(p, blk, len, field, &s, err)) != FMT_OK)
             return rc;
-        *pos = p->positions;
-        *n = want;
-        return FMT_OK;
+        for (uint32_t k = 0; k < want && !bad; k++)
+            bad = fmt_rice_split_next(&s, &out[k]) != 0;
+    } else {
+        struct fmt_rice_reader r;
+        if ((rc = interleaved_seek(p, blk, len, field, &r, err)) != FMT_OK)
+            return rc;
+        for (uint32_t k = 0; k < want && !bad; k++)
+            bad = fmt_rice_next(&r, &out[k]) != 0;
     }
-    r.p = blk + 1;
-    r.nbits = len * 8;
-    r.k = blk[0];
-    if (p->pos_scan_i > p->i) {
-        p->pos_scan_i = 0;
-        p->pos_scan_off = 0;
+    for (uint32_t k = 0; k < want && !bad; k++) { /* deltas to positions */
+        bad = out[k] > UINT32_MAX - prev;
+        prev += out[k];
+        out[k] = prev;
     }
-    r.bit = p->pos_scan_off; /* bit offset of doc pos_scan_i's first position */
-    {
-        uint64_t count = 0; /* the codes of the docs before this one, skipped at once */
-        for (; p->pos_scan_i < p->i; p->pos_scan_i++)
-            count += (uint64_t)p->tf[0][p->pos_scan_i] + p->tf[1][p->pos_scan_i];
-        if (rice_skip(&r, count) != 0)
-            return corrupt(p->seg, blk, "truncated positions", err);
-    }
-    p->pos_scan_off = r.bit;
-    if (field == FMT_FIELD_BODY && rice_skip(&r, p->tf[0][p->i]) != 0)
-        return corrupt(p->seg, blk, "truncated positions", err);
-    for (uint32_t k = 0; k < want; k++) {
-        if (fmt_rice_next(&r, &v) != 0 || v > UINT32_MAX - prev)
-            return corrupt(p->seg, blk, "bad position", err);
-        prev += v;
-        p->positions[k] = prev;
-    }
-    *pos = p->positions;
+    if (bad)
+        return corrupt(p->seg, blk, "bad position", err);
+    *pos = out;
     *n = want;
     return FMT_OK;
 }
