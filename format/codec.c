@@ -286,19 +286,25 @@ size_t fmt_rice_encode(uint8_t *out, const uint32_t *v, size_t n, unsigned k)
     return w.o;
 }
 
-/* Up to 57 bits from bit R->bit on (fewer near the end; the rest are zero). */
-static inline uint64_t rice_peek(const struct fmt_rice_reader *r)
+/* Up to 57 bits of the stream of NBITS bits at P from bit BIT on (fewer near the end; the
+ * rest are zero). */
+static inline uint64_t stream_peek(const uint8_t *p, uint64_t nbits, uint64_t bit)
 {
-    size_t byte = (size_t)(r->bit >> 3), nbytes = (size_t)((r->nbits + 7) >> 3);
+    size_t byte = (size_t)(bit >> 3), nbytes = (size_t)((nbits + 7) >> 3);
     uint64_t w = 0;
 
     if (nbytes - byte >= 8) {
-        w = load_le64(r->p + byte);
+        w = load_le64(p + byte);
     } else {
         for (size_t k = 0; byte + k < nbytes; k++)
-            w |= (uint64_t)r->p[byte + k] << (8 * k);
+            w |= (uint64_t)p[byte + k] << (8 * k);
     }
-    return w >> (r->bit & 7);
+    return w >> (bit & 7);
+}
+
+static inline uint64_t rice_peek(const struct fmt_rice_reader *r)
+{
+    return stream_peek(r->p, r->nbits, r->bit);
 }
 
 int fmt_rice_next(struct fmt_rice_reader *r, uint32_t *v)
@@ -363,21 +369,6 @@ size_t fmt_rice_split_encode(uint8_t *out, const uint32_t *v, size_t n, unsigned
     if (w.have)
         out[w.o++] = (uint8_t)w.acc;
     return w.o;
-}
-
-/* The 64 bits of P from bit BIT on, of a stream of NBITS bits (zeros past its end). */
-static inline uint64_t stream_peek(const uint8_t *p, uint64_t nbits, uint64_t bit)
-{
-    size_t byte = (size_t)(bit >> 3), nbytes = (size_t)((nbits + 7) >> 3);
-    uint64_t w = 0;
-
-    if (nbytes - byte >= 8) {
-        w = load_le64(p + byte);
-    } else {
-        for (size_t k = 0; byte + k < nbytes; k++)
-            w |= (uint64_t)p[byte + k] << (8 * k);
-    }
-    return w >> (bit & 7);
 }
 
 /* One bits of X without a call: the build targets baseline x86-64, where
