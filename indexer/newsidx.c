@@ -67,7 +67,7 @@ static const char usage_text[] =
     "                           without PATH, the configuration's sources\n"
     "  rebuild [same options as add, no --commit-every] [PATH...|-]\n"
     "                           build a new generation and switch to it atomically\n"
-    "  compact [--mem-budget MB] [--wait SECONDS] [-v]\n"
+    "  compact [--mem-budget MB] [--threads N] [--wait SECONDS] [-v]\n"
     "                           merge all segments into one, dropping deleted articles\n"
     "  rm [--from-file FILE] [--wait SECONDS] ID...   delete articles by id\n"
     "  stats [--json]           articles, segments, deletions, dates, sources, bytes\n"
@@ -321,6 +321,7 @@ static int cmd_compact(const struct cli *cl, int argc, char **argv)
     const char *dir = cl->dir;
     static const struct option longopts[] = {
         {"mem-budget", required_argument, NULL, 'm'},
+        {"threads", required_argument, NULL, 'j'},
         {"wait", required_argument, NULL, 'W'},
         {"verbose", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
@@ -337,6 +338,8 @@ static int cmd_compact(const struct cli *cl, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
         if (opt == 'm' && !parse_double(optarg, &d) && d >= 1)
             wo.mem_budget = (size_t)(d * 1024 * 1024);
+        else if (opt == 'j' && !parse_double(optarg, &d) && d >= 1 && d <= 64)
+            wo.threads = (unsigned)d;
         else if (opt == 'W' && !parse_double(optarg, &wo.wait_seconds))
             ;
         else if (opt == 'v')

@@ -78,9 +78,23 @@ queries() {
     [ "$(ls "$IX" | grep -c '^seg-')" -eq 1 ]
     run newsidx --index "$T/none" compact
     [ "$status" -eq 3 ]
+    run newsidx compact --threads 0
+    [ "$status" -eq 2 ]
     run newsidx --index "$T/none" rm r1
     [ "$status" -eq 3 ]
     [ ! -e "$T/none" ]
+}
+
+@test "compact --threads 1 writes the same segment as the two-thread compact" {
+    records 300 > r.jsonl
+    newsidx add --commit-every 40 r.jsonl
+    newsidx rm r3 r150
+    cp -r "$IX" "$T/one"
+    newsidx compact
+    run newsidx --index "$T/one" compact --threads 1
+    [ "$status" -eq 0 ]
+    [ "$(ls "$T/one" | grep -c '^seg-')" -eq 1 ]
+    cmp "$IX"/seg-*.nxs "$T"/one/seg-*.nxs
 }
 
 @test "export piped into rebuild round-trips ids, fields and query results" {

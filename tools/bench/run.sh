@@ -155,8 +155,12 @@ cat "$@" >/dev/null # same page-cache state for every build
 : >"$TMP/build.fts"
 : >"$TMP/build.xap"
 : >"$TMP/build.nsub"
+: >"$TMP/build.nidx1"
 # newsidx's build: add, then compact to one segment, as FTS5's build ends with 'optimize'
 NIDX_BUILD='b=$1 i=$2; shift 2; "$b" --index "$i" add --keep-duplicates "$@" && "$b" --index "$i" compact'
+# the same on one thread (the indexing targets compare one thread with the peers)
+NIDX_BUILD1='b=$1 i=$2; shift 2; "$b" --index "$i" add --threads 1 --keep-duplicates "$@" &&
+    "$b" --index "$i" compact --threads 1'
 timed() { # LOG OUTFILE SIZEPATH CMD...: run CMD under benchrun time, append a line to OUTFILE
     log=$1 outf=$2 sizep=$3
     shift 3
@@ -169,10 +173,14 @@ timed() { # LOG OUTFILE SIZEPATH CMD...: run CMD under benchrun time, append a l
 i=1
 while [ "$i" -le "$BUILDS" ]; do
     echo "bench: index build $i/$BUILDS" >&2
-    rm -rf "$TMP/nidx" "$TMP/fts.db" "$TMP/xdb" "$TMP/nsub"
+    rm -rf "$TMP/nidx" "$TMP/fts.db" "$TMP/xdb" "$TMP/nsub" "$TMP/nidx1"
     # shellcheck disable=SC2086
     timed "$TMP/nidx.log" "$TMP/build.nidx" "$TMP/nidx" \
         sh -c "$NIDX_BUILD" sh "$BIN"/newsidx "$TMP/nidx" $INPUT
+    # shellcheck disable=SC2086
+    timed "$TMP/nidx1.log" "$TMP/build.nidx1" "$TMP/nidx1" \
+        sh -c "$NIDX_BUILD1" sh "$BIN"/newsidx "$TMP/nidx1" $INPUT
+    rm -rf "$TMP/nidx1"
     # shellcheck disable=SC2086
     timed "$TMP/fts.log" "$TMP/build.fts" "$TMP/fts.db" \
         "$BIN"/fts5_bench build "$TMP/fts.db" $INPUT
@@ -331,7 +339,39 @@ TYPES=$(awk -F'\t' '$1 == "T" {print $2}' "$TMP/inproc.nidx")
         done
     done
     echo
+    # ---- indexing and size targets (both corpora) ----
+    W1=$(col 1 "$TMP/build.nidx1") W2=$(col 1 "$TMP/build.nidx") WF=$(col 1 "$TMP/build.fts")
+    WX=$(col 1 "$TMP/build.xap") C1=$(col 2 "$TMP/build.nidx1") R1=$(col 3 "$TMP/build.nidx1")
+    R2=$(col 3 "$TMP/build.nidx") SN=$(m4 "$TMP/build.nidx") SF=$(m4 "$TMP/build.fts")
+    SX=$(m4 "$TMP/build.xap") SS=0
+    [ "$MODE" = 1m ] && SS=$(m4 "$TMP/build.nsub")
     set -- $SIZES
+    echo "Targets, indexing and size (builds as above; one thread: \`add --threads 1\` and \`compact --threads 1\`,"
+    echo "median of $BUILDS, $(fmt "$W1" %.2f) s wall, $(fmt "$C1" %.2f) s CPU, peak RSS $(awk -v k="$R1" 'BEGIN {printf "%.1f", k / 1024}') MiB):"
+    awk -v n="$N_ALL" -v nx="$N_X" -v w1="$W1" -v w2="$W2" -v wf="$WF" -v wx="$WX" \
+        -v r2="$R2" -v r1="$R1" -v sn="$SN" -v sf="$SF" -v sx="$SX" -v ss="$SS" -v m="$MODE" \
+        -v bp="$1" -v bq="$2" 'function v(ok) {return ok ? "PASS" : "FAIL"} BEGIN {
+        a1 = n / w1; af = n / wf; ax = nx / wx; best = af > ax ? af : ax;
+        printf "- one thread: %.0f articles/s; FTS5 %.0f, Xapian %.0f%s: %.2fx the faster (target >= 2): **%s**\n",
+            a1, af, ax, (m == "1m" ? " (on its sample)" : ""), a1 / best, v(a1 / best >= 2);
+        printf "- --threads 2: %.2f s wall, %.2fx the one-thread rate (target >= 1.7): **%s**\n",
+            w2, w1 / w2, v(w1 / w2 >= 1.7);
+        rss = (r1 > r2 ? r1 : r2) / 1024;
+        printf "- peak RSS of the builds: %.1f MiB (budget 256 MiB default + 64): **%s**\n", rss, v(rss <= 320);
+        if (m == "1m") {
+            printf "- index size: %.2fx FTS5 on 1M, %.2fx Xapian on the sample (target <= 0.6): **%s**\n",
+                sn / sf, ss / sx, v(sn / sf <= 0.6 && ss / sx <= 0.6);
+        } else {
+            small = sf < sx ? sf : sx;
+            printf "- index size: %.2fx the smaller peer (target <= 0.6): **%s**\n", sn / small, v(sn / small <= 0.6);
+        }
+        if (m == "1m")
+            printf "- %.3f bytes per posting (target <= 1.5), %.3f per position (target <= 1.2): **%s**\n",
+                bp, bq, v(bp <= 1.5 && bq <= 1.2);
+        else
+            printf "- %.3f bytes per posting, %.3f per position (targets 1.5 and 1.2 are set on the 1M corpus)\n",
+                bp, bq }'
+    echo
     echo "newsidx index: $(printf %.3f "$1") bytes per posting ($3 postings, postings section incl. skip entries),"
     echo "$(printf %.3f "$2") bytes per position ($4 positions), from \`build/nxdump IDX\`. Xapian: postlist table $(mib "$XAP_POST") MiB,"
     echo "position table $(mib "$XAP_POS") MiB (it also indexes title terms a second time with prefix S, so counts differ)."
