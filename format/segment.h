@@ -271,6 +271,10 @@ int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch
 uint32_t fmt_seg_doc_blocks(const struct fmt_seg *seg);
 int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *scratch,
                       uint32_t *first, struct fmt_err *err);
+/* The compressed bytes of doc-store block BLK as stored (one zlib stream): *Z points into
+ * the mapping; returns their length, 0 when BLK is out of range or its index entry is bad.
+ * A merge copies a block whose docs all stay live without compressing it again. */
+size_t fmt_seg_doc_block_zlib(const struct fmt_seg *seg, uint32_t blk, const uint8_t **z);
 
 /* Readers that go through a segment once in file order (merges) say which bytes they are
  * done with, so that the pages leave the process's resident set (MADV_DONTNEED on the

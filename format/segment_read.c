@@ -957,19 +957,29 @@ static int take_string(const struct fmt_seg *seg, const uint8_t **p, const uint8
     return FMT_OK;
 }
 
+/* Where doc-store block BLK (< ndocblocks) is: bytes [*off, *end) of the doc store, 0 or
+ * -1 when its index entry points outside the doc store. */
+static int block_range(const struct fmt_seg *seg, uint32_t blk, uint64_t *off, uint64_t *end)
+{
+    const uint8_t *e = seg->sec[SEC_DOCIDX] + (size_t)blk * FMT_SEG_DOCIDX_ENTRY;
+
+    *off = fmt_get_u64le(e + 8);
+    *end = blk + 1 < seg->ndocblocks ? fmt_get_u64le(e + FMT_SEG_DOCIDX_ENTRY + 8)
+                                     : seg->sec_len[SEC_DOCSTORE];
+    return *off <= *end && *end <= seg->sec_len[SEC_DOCSTORE] ? 0 : -1;
+}
+
 /* Inflate doc-store block BLK into SCRATCH; *first receives its first doc. */
 static int inflate_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *scratch,
                          uint32_t *first, struct fmt_err *err)
 {
     const uint8_t *e = seg->sec[SEC_DOCIDX] + (size_t)blk * FMT_SEG_DOCIDX_ENTRY;
     uint32_t raw_len = fmt_get_u32le(e + 4);
-    uint64_t off = fmt_get_u64le(e + 8);
-    uint64_t end = blk + 1 < seg->ndocblocks ? fmt_get_u64le(e + FMT_SEG_DOCIDX_ENTRY + 8)
-                                             : seg->sec_len[SEC_DOCSTORE];
+    uint64_t off, end;
     uLongf out_len = raw_len;
 
     *first = fmt_get_u32le(e);
-    if (off > end || end > seg->sec_len[SEC_DOCSTORE] || raw_len > (1u << 30))
+    if (block_range(seg, blk, &off, &end) != 0 || raw_len > (1u << 30))
         return corrupt(seg, e, "bad doc-store index", err);
     scratch->len = 0;
     if (fmt_buf_reserve(scratch, raw_len + 1) != FMT_OK)
@@ -994,6 +1004,16 @@ int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *s
         return fmt_errorf(err, FMT_ECORRUPT, "%s: doc-store block %u out of range", seg->path,
                           blk);
     return inflate_block(seg, blk, scratch, first, err);
+}
+
+size_t fmt_seg_doc_block_zlib(const struct fmt_seg *seg, uint32_t blk, const uint8_t **z)
+{
+    uint64_t off, end;
+
+    if (blk >= seg->ndocblocks || block_range(seg, blk, &off, &end) != 0)
+        return 0;
+    *z = seg->sec[SEC_DOCSTORE] + off;
+    return (size_t)(end - off);
 }
 
 int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch,

@@ -1,8 +1,10 @@
-/* test_segment_merge.c - the segment merger: its output is byte-identical to the segment
- * the builder writes for the same live articles (deletions, terms in only some inputs,
- * lists crossing 128-doc blocks, positions, near-dup keys, many sources, inputs left
- * empty by deletions, spill files, one or two threads), passes fmt_seg_verify, and leaves
- * no file behind, also when an input is corrupt or a temporary cannot be created. */
+/* test_segment_merge.c - the segment merger: its output equals the segment the builder
+ * writes for the same live articles, byte for byte up to the doc store and stored doc by
+ * stored doc after it (deletions, terms in only some inputs, lists crossing 128-doc
+ * blocks, positions, near-dup keys, many sources, inputs left empty by deletions, spill
+ * files, one or two threads: the same file), copies doc-store blocks whose docs all stay
+ * live as they are, passes fmt_seg_verify, and leaves no file behind, also when an input
+ * is corrupt or a temporary cannot be created. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +21,9 @@
 #include "analyzer.h"
 #include "article.h"
 #include "buf.h"
+#include "codec.h"
 #include "io.h"
+#include "segformat.h"
 #include "segment.h"
 #include "segment_merge.h"
 
@@ -157,18 +161,65 @@ static int count_files(const char *dir)
     return n;
 }
 
+/* Offset of the doc store in the segment file held in F. */
+static uint64_t docstore_offset(const struct fmt_buf *f)
+{
+    assert_true(f->len > FMT_SEG_FOOTER);
+    return fmt_get_u64le(f->p + f->len - FMT_SEG_FOOTER + SEC_DOCSTORE * 16);
+}
+
+/* The merged segment OUT against REF, which the builder wrote from the same NDOCS live
+ * articles: every byte before the doc store equal (postings, positions, dictionary,
+ * columns, sources) and every stored doc equal. The doc stores may be cut into blocks
+ * differently: the merger copies an input block whose docs all stay live as it is. */
+static void compare_to_reference(const char *out, const char *ref, uint32_t ndocs)
+{
+    struct fmt_buf a, b, sa, sb;
+    struct fmt_seg *ma, *mb;
+    struct fmt_err err;
+
+    read_file(out, &a);
+    read_file(ref, &b);
+    assert_int_equal(docstore_offset(&a), docstore_offset(&b));
+    assert_memory_equal(a.p, b.p, docstore_offset(&a));
+    fmt_buf_release(&a);
+    fmt_buf_release(&b);
+    assert_int_equal(fmt_seg_open(&ma, out, &err), FMT_OK);
+    assert_int_equal(fmt_seg_open(&mb, ref, &err), FMT_OK);
+    fmt_buf_init(&sa);
+    fmt_buf_init(&sb);
+    for (uint32_t d = 0; d < ndocs; d++) {
+        struct fmt_article x, y;
+        assert_int_equal(fmt_seg_doc(ma, d, &sa, &x, &err), FMT_OK);
+        assert_int_equal(fmt_seg_doc(mb, d, &sb, &y, &err), FMT_OK);
+        assert_string_equal(x.id, y.id);
+        assert_string_equal(x.title, y.title);
+        assert_string_equal(x.source, y.source);
+        assert_string_equal(x.url, y.url);
+        assert_string_equal(x.body, y.body);
+        assert_true(x.timestamp == y.timestamp);
+        fmt_article_release(&x);
+        fmt_article_release(&y);
+    }
+    fmt_buf_release(&sa);
+    fmt_buf_release(&sb);
+    fmt_seg_close(ma);
+    fmt_seg_close(mb);
+}
+
 /* Build each spec as its own segment, merge them with their deletions, and check the
- * result against a segment built directly from the live articles: byte for byte, and
- * through fmt_seg_verify. Returns the merged doc count. */
+ * result against a segment built directly from the live articles (compare_to_reference)
+ * and through fmt_seg_verify. Returns the merged doc count; the merged file's bytes go to
+ * *KEPT when KEPT is not NULL. */
 static uint32_t merge_and_compare(struct fixture *fx, const struct spec *sp, size_t nspec,
-                                  unsigned nsources, size_t spill, unsigned threads)
+                                  unsigned nsources, size_t spill, unsigned threads,
+                                  struct fmt_buf *kept)
 {
     char in_path[MAX_IN][128], out[128], ref[128];
     struct fmt_seg *seg[MAX_IN], *merged;
     struct fmt_seg_merge_input in[MAX_IN];
     uint8_t *bits[MAX_IN];
     struct fmt_seg_merge_opts opts = {spill, threads};
-    struct fmt_buf a, b;
     struct fmt_err err;
     uint32_t ndocs = 0, live = 0;
 
@@ -213,12 +264,9 @@ static uint32_t merge_and_compare(struct fixture *fx, const struct spec *sp, siz
         assert_int_equal(fmt_seg_verify(merged, &err), FMT_OK);
         assert_int_equal(fmt_seg_stats(merged)->ndocs, live);
         fmt_seg_close(merged);
-        read_file(out, &a);
-        read_file(ref, &b);
-        assert_int_equal(a.len, b.len);
-        assert_memory_equal(a.p, b.p, a.len);
-        fmt_buf_release(&a);
-        fmt_buf_release(&b);
+        compare_to_reference(out, ref, live);
+        if (kept)
+            read_file(out, kept);
     } else {
         assert_int_equal(access(out, F_OK), -1); /* nothing written */
     }
@@ -245,16 +293,69 @@ static void test_merge_is_byte_identical_to_a_direct_build(void **state)
         {760, 130, 0, 0, 0},
     };
 
+    struct fmt_buf one, two;
+
     /* the doc store compressed on the calling thread and on a helper: the same file */
-    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0, 1), 300 - 43 + 451 - 113 + 130);
-    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0, 2), 300 - 43 + 451 - 113 + 130);
+    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0, 1, &one), 300 - 43 + 451 - 113 + 130);
+    assert_int_equal(merge_and_compare(*state, sp, 4, 23, 0, 2, &two), 300 - 43 + 451 - 113 + 130);
+    assert_int_equal(one.len, two.len);
+    assert_memory_equal(one.p, two.p, one.len);
+    fmt_buf_release(&one);
+    fmt_buf_release(&two);
+}
+
+static int contains(const struct fmt_buf *hay, const uint8_t *needle, size_t n)
+{
+    for (size_t i = 0; i + n <= hay->len; i++)
+        if (hay->p[i] == needle[0] && !memcmp(hay->p + i, needle, n))
+            return 1;
+    return 0;
+}
+
+/* The doc-store blocks of inputs without deletions reach the output as they are (no
+ * second compression); the blocks of an input with deletions in each do not. */
+static void test_merge_copies_whole_live_blocks(void **state)
+{
+    struct fixture *fx = *state;
+    const struct spec sp[] = {{0, 300, 0, 0, 0}, {300, 200, 9, 4, 0}, {500, 300, 0, 0, 0}};
+    struct fmt_seg *seg[3];
+    struct fmt_buf merged;
+    struct fmt_err err;
+    char path[3][128];
+
+    merge_and_compare(fx, sp, 3, 4, 0, 2, &merged);
+    for (unsigned i = 0; i < 3; i++) {
+        struct fmt_seg_builder *bb;
+        uint32_t found = 0, n;
+        snprintf(path[i], sizeof(path[i]), "%s/again-%u.nxs", fx->dir, i);
+        assert_int_equal(fmt_seg_builder_new(&bb, fx->an, NULL), FMT_OK);
+        for (uint32_t d = 0; d < sp[i].n; d++)
+            add_article(bb, sp[i].first + d, i, 4);
+        assert_int_equal(fmt_seg_builder_write(bb, path[i], &err), FMT_OK);
+        fmt_seg_builder_free(bb);
+        assert_int_equal(fmt_seg_open(&seg[i], path[i], &err), FMT_OK);
+        n = fmt_seg_doc_blocks(seg[i]);
+        assert_true(n >= 3);
+        for (uint32_t blk = 0; blk < n; blk++) {
+            const uint8_t *z;
+            size_t zlen = fmt_seg_doc_block_zlib(seg[i], blk, &z);
+            assert_true(zlen > 0);
+            found += contains(&merged, z, zlen);
+        }
+        /* the input with deletions: re-packed (every block loses docs) */
+        assert_int_equal(found, i == 1 ? 0 : n);
+        assert_int_equal(fmt_seg_doc_block_zlib(seg[i], n, &(const uint8_t *){NULL}), 0);
+        fmt_seg_close(seg[i]);
+        unlink(path[i]);
+    }
+    fmt_buf_release(&merged);
 }
 
 static void test_merge_without_deletions_and_many_sources(void **state)
 {
     const struct spec sp[] = {{0, 200, 0, 0, 0}, {200, 1, 0, 0, 0}, {201, 700, 0, 0, 0}};
 
-    assert_int_equal(merge_and_compare(*state, sp, 3, 500, 0, 0), 901);
+    assert_int_equal(merge_and_compare(*state, sp, 3, 500, 0, 0, NULL), 901);
 }
 
 static void test_merge_through_spill_files_is_identical(void **state)
@@ -262,21 +363,21 @@ static void test_merge_through_spill_files_is_identical(void **state)
     /* 64-byte spill limit: every term's blocks and the positions go through files */
     const struct spec sp[] = {{0, 400, 3, 0, 0}, {400, 260, 5, 2, 0}};
 
-    merge_and_compare(*state, sp, 2, 7, 64, 2);
+    merge_and_compare(*state, sp, 2, 7, 64, 2, NULL);
 }
 
 static void test_merge_of_one_input_is_the_input(void **state)
 {
     const struct spec sp[] = {{0, 333, 0, 0, 0}};
 
-    assert_int_equal(merge_and_compare(*state, sp, 1, 5, 0, 1), 333);
+    assert_int_equal(merge_and_compare(*state, sp, 1, 5, 0, 1, NULL), 333);
 }
 
 static void test_merge_with_every_doc_deleted_writes_nothing(void **state)
 {
     const struct spec sp[] = {{0, 40, 0, 0, 1}, {40, 3, 1, 0, 0}};
 
-    assert_int_equal(merge_and_compare(*state, sp, 2, 3, 0, 2), 0);
+    assert_int_equal(merge_and_compare(*state, sp, 2, 3, 0, 2, NULL), 0);
 }
 
 static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
@@ -402,6 +503,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_merge_is_byte_identical_to_a_direct_build, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_merge_copies_whole_live_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_without_deletions_and_many_sources, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_merge_through_spill_files_is_identical, setup,

@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "codec.h"
 #include "io.h"
 #include "manifest.h"
 #include "merge.h"
 #include "parse.h"
 #include "plan.h"
+#include "segformat.h"
 #include "snapshot.h"
 #include "topk.h"
 #include "writer.h"
@@ -341,7 +343,9 @@ static void read_whole(const char *path, struct fmt_buf *out)
 }
 
 /* The merged segment is the one a fresh index of the live articles, added in the same
- * order, would write: postings, positions, columns, sources and doc store byte for byte. */
+ * order, would write: postings, positions, dictionary, columns and sources byte for byte,
+ * and the same stored articles (the doc store's blocks may be cut differently: a merge
+ * copies input blocks that keep all their articles as they are). */
 static void test_compact_output_equals_a_fresh_build_of_the_live_articles(void **state)
 {
     const char *dir = *state;
@@ -350,8 +354,9 @@ static void test_compact_output_equals_a_fresh_build_of_the_live_articles(void *
     const struct fmt_seg *seg;
     struct idx_writer_opts o;
     struct idx_writer *w;
-    struct fmt_buf scratch, a, b;
+    struct fmt_buf scratch, scratch2, a, b;
     struct fmt_err err;
+    uint64_t off;
 
     build_messy_index(dir);
     w = open_writer(dir, 0, 10);
@@ -377,18 +382,35 @@ static void test_compact_output_equals_a_fresh_build_of_the_live_articles(void *
         assert_int_equal(out, IDX_ADDED);
         fmt_article_release(&art);
     }
-    fmt_buf_release(&scratch);
     assert_int_equal(idx_writer_commit(w, &err), FMT_OK);
     idx_writer_close(w);
-    fmt_snapshot_close(snap);
     assert_int_equal(fmt_snapshot_open(&fsnap, fresh, NULL), FMT_OK);
     assert_int_equal(fmt_snapshot_nsegs(fsnap), 1);
     snprintf(fresh_path, sizeof(fresh_path), "%s", fmt_seg_path(fmt_snapshot_seg(fsnap, 0)));
+    fmt_buf_init(&scratch2);
+    for (uint32_t d = 0; d < fmt_seg_stats(seg)->ndocs; d++) {
+        struct fmt_article x, y;
+        assert_int_equal(fmt_seg_doc(seg, d, &scratch, &x, &err), FMT_OK);
+        assert_int_equal(fmt_seg_doc(fmt_snapshot_seg(fsnap, 0), d, &scratch2, &y, &err), FMT_OK);
+        assert_string_equal(x.id, y.id);
+        assert_string_equal(x.title, y.title);
+        assert_string_equal(x.source, y.source);
+        assert_string_equal(x.url, y.url);
+        assert_string_equal(x.body, y.body);
+        assert_true(x.timestamp == y.timestamp);
+        fmt_article_release(&x);
+        fmt_article_release(&y);
+    }
+    fmt_buf_release(&scratch);
+    fmt_buf_release(&scratch2);
     fmt_snapshot_close(fsnap);
+    fmt_snapshot_close(snap);
     read_whole(merged_path, &a);
     read_whole(fresh_path, &b);
-    assert_int_equal(a.len, b.len);
-    assert_memory_equal(a.p, b.p, a.len);
+    assert_true(a.len > FMT_SEG_FOOTER && b.len > FMT_SEG_FOOTER);
+    off = fmt_get_u64le(a.p + a.len - FMT_SEG_FOOTER + SEC_DOCSTORE * 16);
+    assert_int_equal(off, fmt_get_u64le(b.p + b.len - FMT_SEG_FOOTER + SEC_DOCSTORE * 16));
+    assert_memory_equal(a.p, b.p, off);
     fmt_buf_release(&a);
     fmt_buf_release(&b);
     rm_rf(fresh);
