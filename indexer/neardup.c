@@ -68,6 +68,16 @@
  * with other check bits skipped); each candidate is verified by comparing full 128-bin
  * sketches, a segment doc's sketch being recomputed from its stored body.
  *
+ * Those segment lookups were half of the calling thread's time in a long add (1M
+ * articles into 9 segments: 8 dictionary lookups and posting scans per segment per
+ * article), and nearly all of them find nothing. So after IDX_ND_FILTER_AFTER searches the
+ * writer's session builds a Bloom filter of every band key in its segments and builder
+ * (indexer/keyfilter.c, about 10 bits a key, counted in idx_neardup_bytes and so in the
+ * memory budget) and keeps adding the keys of each new article; a band key the filter
+ * says no segment holds is not looked up. Deleted articles' keys stay in it and merges
+ * only drop keys, so it never says "absent" for a key a segment holds; when it fills up
+ * it is rebuilt from the segments with 1.5 times the room. A short add never builds it.
+ *
  * `newsidx dups` (idx_neardup_clusters) reads every 'M' posting of live articles, one band
  * per pass (memory holds 1/8 of them at a time), sorts them by band key, verifies every
  * pair of articles sharing a key by their sketches, and joins the pairs at or above T with
@@ -78,6 +88,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "keyfilter.h"
 
 #define BAND_BINS (IDX_ND_BANDS * IDX_ND_ROWS)
 #define BIN_BITS 7 /* log2(IDX_ND_BINS) */
@@ -412,6 +424,9 @@ struct idx_neardup {
     uint32_t *slot;            /* head entry + 1 per slot, 0 empty; power-of-two size */
     size_t nslot;
     struct fmt_buf scratch;    /* doc store decompression */
+    struct idx_keyfilter segkeys; /* band keys of the segments and builder (see the top) */
+    int segkeys_on;            /* segkeys holds them all: a "no" skips the segments */
+    uint64_t searches;         /* idx_neardup_find calls since segkeys was last valid */
 };
 
 int idx_neardup_new(struct idx_neardup **out, struct fmt_err *err)
@@ -434,6 +449,7 @@ void idx_neardup_free(struct idx_neardup *nd)
     free(nd->e);
     free(nd->slot);
     fmt_buf_release(&nd->scratch);
+    idx_keyfilter_release(&nd->segkeys);
     free(nd);
 }
 
@@ -448,7 +464,7 @@ void idx_neardup_clear(struct idx_neardup *nd)
 size_t idx_neardup_bytes(const struct idx_neardup *nd)
 {
     return sizeof(*nd) + nd->capsk * sizeof(*nd->sk) + nd->cape * sizeof(*nd->e) +
-           nd->nslot * sizeof(*nd->slot) + nd->scratch.cap;
+           nd->nslot * sizeof(*nd->slot) + nd->scratch.cap + idx_keyfilter_bytes(&nd->segkeys);
 }
 
 static size_t slot_of(const struct idx_neardup *nd, uint64_t key)
@@ -513,8 +529,14 @@ int idx_neardup_put(struct idx_neardup *nd, uint32_t doc, const struct idx_sketc
         sl = slot_of(nd, e->key);
         e->next = nd->slot[sl];
         nd->slot[sl] = (uint32_t)++nd->ne;
+        if (nd->segkeys_on)
+            idx_keyfilter_add(&nd->segkeys, mix64(e->key));
     }
     nd->nsk++;
+    if (nd->segkeys_on && nd->segkeys.nkeys > nd->segkeys.capacity) {
+        nd->segkeys_on = 0; /* full: the next search rebuilds it */
+        nd->searches = IDX_ND_FILTER_AFTER - 1;
+    }
     return FMT_OK;
 }
 
@@ -622,10 +644,84 @@ static int find_in_seg(struct find_state *f, size_t i, const uint8_t *term, uint
     return rc;
 }
 
+struct keys_ctx {
+    const struct fmt_seg *seg;
+    struct idx_keyfilter *f;
+    struct fmt_err *err;
+};
+
+/* Term callback of the prefix walk: every band key of the term, deleted docs' too. */
+static int filter_term(void *ctx, const char *term, size_t len, const struct fmt_term_info *ti)
+{
+    struct keys_ctx *k = ctx;
+    struct fmt_postings p;
+    int rc;
+
+    if (len != IDX_ND_TERM_BYTES)
+        return FMT_OK; /* not ours */
+    if ((rc = fmt_postings_open(&p, k->seg, ti, k->err)) != FMT_OK)
+        return rc;
+    while ((rc = fmt_postings_next(&p, k->err)) == FMT_OK && p.doc != FMT_DOC_END)
+        idx_keyfilter_add(k->f, mix64(full_key((const uint8_t *)term,
+                                               fmt_postings_tf(&p, FMT_FIELD_TITLE))));
+    fmt_postings_release(&p);
+    return rc;
+}
+
+/* (Re)build nd->segkeys from the band keys of V's segments and of the builder's docs. */
+static int build_segkeys(struct idx_neardup *nd, const struct idx_nd_view *v,
+                         struct fmt_err *err)
+{
+    size_t docs = nd->nsk;
+    int rc = FMT_OK;
+
+    for (size_t i = 0; i < v->nsegs; i++)
+        docs += fmt_seg_stats(v->seg(v->ctx, i))->ndocs;
+    idx_keyfilter_release(&nd->segkeys);
+    if (idx_keyfilter_init(&nd->segkeys, docs * IDX_ND_BANDS * 3 / 2 + 4096) != 0)
+        return FMT_ENOMEM;
+    for (size_t i = 0; i < v->nsegs && rc == FMT_OK; i++) {
+        struct keys_ctx k = {v->seg(v->ctx, i), &nd->segkeys, err};
+        rc = fmt_seg_prefix(k.seg, FMT_NS_NEARDUP, "", 0, filter_term, &k, err);
+    }
+    for (size_t i = 0; i < nd->ne && rc == FMT_OK; i++)
+        idx_keyfilter_add(&nd->segkeys, mix64(nd->e[i].key));
+    if (rc != FMT_OK) {
+        idx_keyfilter_release(&nd->segkeys);
+        return rc == FMT_ENOMEM ? fmt_errorf(err, rc, "out of memory") : rc;
+    }
+    nd->segkeys_on = 1;
+    return FMT_OK;
+}
+
+/* Bit t set: band key t (TERMS, TFS) may be in one of V's segments. */
+static int segment_bands(struct idx_neardup *nd, const struct idx_nd_view *v,
+                         const uint8_t *terms, const uint32_t *tfs, unsigned *bands,
+                         struct fmt_err *err)
+{
+    *bands = (1u << IDX_ND_BANDS) - 1;
+    if (!nd->segkeys_on && ++nd->searches >= IDX_ND_FILTER_AFTER) {
+        int rc = build_segkeys(nd, v, err);
+        nd->searches = 0;
+        if (rc == FMT_ENOMEM)
+            return FMT_OK; /* search without it; try again later */
+        if (rc != FMT_OK)
+            return rc;
+    }
+    if (!nd->segkeys_on)
+        return FMT_OK;
+    for (unsigned t = 0; t < IDX_ND_BANDS; t++)
+        if (!idx_keyfilter_may_hold(&nd->segkeys,
+                                    mix64(full_key(terms + t * IDX_ND_TERM_BYTES, tfs[t]))))
+            *bands &= ~(1u << t);
+    return FMT_OK;
+}
+
 int idx_neardup_find(struct idx_neardup *nd, const struct idx_nd_view *v,
                      const struct idx_sketch *s, double threshold, struct idx_nd_match *m,
                      int *found, struct fmt_err *err)
 {
+    unsigned bands = 0;
     uint8_t terms[IDX_ND_BANDS * IDX_ND_TERM_BYTES];
     uint32_t tfs[IDX_ND_BANDS];
     struct find_state *f;
@@ -646,9 +742,12 @@ int idx_neardup_find(struct idx_neardup *nd, const struct idx_nd_view *v,
     f->checked = 0;
     idx_sketch_band_keys(s, terms, tfs);
     find_in_builder(f, terms, tfs);
-    for (size_t i = v->nsegs; i-- > 0 && !f->found && rc == FMT_OK;)
+    if (!f->found && v->nsegs)
+        rc = segment_bands(nd, v, terms, tfs, &bands, err);
+    for (size_t i = v->nsegs; i-- > 0 && !f->found && rc == FMT_OK && bands;)
         for (unsigned t = 0; t < IDX_ND_BANDS && !f->found && rc == FMT_OK; t++)
-            rc = find_in_seg(f, i, terms + t * IDX_ND_TERM_BYTES, tfs[t], err);
+            if (bands >> t & 1)
+                rc = find_in_seg(f, i, terms + t * IDX_ND_TERM_BYTES, tfs[t], err);
     *found = f->found;
     free(f);
     return rc;

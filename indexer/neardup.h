@@ -21,6 +21,7 @@
 #define IDX_ND_BUCKET_BITS 12 /* band hash bits in the term ... */
 #define IDX_ND_CHECK_BITS 16  /* ... and in the posting's tf (tf - 1) */
 #define IDX_ND_MIN_WORDS 25   /* shorter bodies get no sketch: never near-duplicates */
+#define IDX_ND_FILTER_AFTER 1024 /* a writer's searches before it filters segment lookups */
 #define IDX_ND_DEFAULT_THRESHOLD 0.8 /* estimated Jaccard at or above which two match */
 #define IDX_ND_MIN_THRESHOLD 0.5     /* below this LSH recall falls off (neardup.c) */
 

@@ -1,7 +1,7 @@
 /* test_neardup.c - near-duplicate detection: the MinHash sketch (identical, disjoint,
  * short and rewritten texts; estimate against exact Jaccard over random pairs), the LSH
- * band keys, the writer's ingest check (builder and committed segments, skipping), and
- * the cluster scan of `newsidx dups` (deletions, compaction). Texts are generated from a
+ * band keys, the writer's ingest check (builder and committed segments, skipping, and
+ * with the segments' band keys in a filter after many searches), and the cluster scan of `newsidx dups` (deletions, compaction). Texts are generated from a
  * seeded PRNG: no corpus text. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -401,6 +401,53 @@ static void test_writer_skips_near_duplicates_when_asked(void **state)
     texts_release(&t);
 }
 
+/* A long session: past IDX_ND_FILTER_AFTER searches the segments' band keys go into a
+ * filter that is rebuilt as it fills; rewrites of articles from before it was built, from
+ * earlier segments and from the builder are all still found (a filter that wrongly said
+ * "absent" would lose them), and unrelated articles are not counted. */
+static void test_writer_finds_rewrites_after_the_segment_filter_is_on(void **state)
+{
+    const unsigned n_orig = 30, n_filler = IDX_ND_FILTER_AFTER + 1500;
+    char dir[64], id[32];
+    struct idx_writer_opts o;
+    struct idx_writer *w;
+    struct fmt_buf b;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/nx-neardup-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    idx_writer_opts_default(&o);
+    o.threads = 1;
+    assert_int_equal(idx_writer_open(&w, dir, &o, NULL), FMT_OK);
+    for (unsigned i = 0; i < n_orig + n_filler; i++) {
+        fmt_buf_init(&b);
+        story(&b, 1000 + i, 40 + i % 50);
+        snprintf(id, sizeof(id), "a-%u", i);
+        assert_int_equal(add(w, id, "Story", (char *)b.p), IDX_ADDED);
+        fmt_buf_release(&b);
+        if (i % 400 == 399) /* segments */
+            assert_int_equal(idx_writer_commit(w, NULL), FMT_OK);
+    }
+    assert_int_equal(idx_writer_counts(w)->near_duplicates, 0);
+    /* rewrites of the first articles (in the first segment, before the filter) and of
+     * later ones (added after it was built and rebuilt, in a committed segment) */
+    for (unsigned k = 0; k < 2 * n_orig; k++) {
+        unsigned i = k < n_orig ? k : n_filler - 450 + k;
+        struct fmt_buf orig, re;
+        fmt_buf_init(&orig);
+        fmt_buf_init(&re);
+        story(&orig, 1000 + i, 40 + i % 50);
+        rewrite(&re, (char *)orig.p, 5000 + k, 3);
+        snprintf(id, sizeof(id), "re-%u", k);
+        assert_int_equal(add(w, id, "Rewrite", (char *)re.p), IDX_ADDED);
+        fmt_buf_release(&orig);
+        fmt_buf_release(&re);
+    }
+    assert_int_equal(idx_writer_counts(w)->near_duplicates, 2 * n_orig);
+    idx_writer_close(w);
+    rm_rf(dir);
+}
+
 /* Ids of cluster K, in order, joined with spaces. */
 static void cluster_ids(const struct fmt_snapshot *s, const struct idx_nd_clusters *c, size_t k,
                         char *out, size_t cap)
@@ -531,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_band_keys_collide_for_near_copies_not_for_unrelated),
         cmocka_unit_test(test_writer_counts_rewritten_copy_in_builder_and_in_segments),
         cmocka_unit_test(test_writer_skips_near_duplicates_when_asked),
+        cmocka_unit_test(test_writer_finds_rewrites_after_the_segment_filter_is_on),
         cmocka_unit_test(test_clusters_span_segments_skip_deleted_and_survive_compaction),
         cmocka_unit_test(test_builder_add_keys_refuses_other_than_the_last_doc),
     };
