@@ -271,10 +271,16 @@ int fmt_seg_doc(const struct fmt_seg *seg, uint32_t doc, struct fmt_buf *scratch
 uint32_t fmt_seg_doc_blocks(const struct fmt_seg *seg);
 int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *scratch,
                       uint32_t *first, struct fmt_err *err);
+/* The file's checksum (CRC32 of every byte before the footer) against the footer's:
+ * FMT_OK or FMT_ECORRUPT. Reads the whole file, handing its pages back as it goes. */
+int fmt_seg_check_crc(const struct fmt_seg *seg, struct fmt_err *err);
 /* The compressed bytes of doc-store block BLK as stored (one zlib stream): *Z points into
- * the mapping; returns their length, 0 when BLK is out of range or its index entry is bad.
- * A merge copies a block whose docs all stay live without compressing it again. */
-size_t fmt_seg_doc_block_zlib(const struct fmt_seg *seg, uint32_t blk, const uint8_t **z);
+ * the mapping, *FIRST gets its first doc and *RAW_LEN its inflated length from the index;
+ * returns their length, 0 when BLK is out of range or its index entry points outside the
+ * doc store. Nothing is checked beyond that (fmt_seg_check_crc checks every byte). A
+ * merge copies a block whose docs all stay live without compressing it again. */
+size_t fmt_seg_doc_block_zlib(const struct fmt_seg *seg, uint32_t blk, const uint8_t **z,
+                              uint32_t *first, uint32_t *raw_len);
 
 /* Readers that go through a segment once in file order (merges) say which bytes they are
  * done with, so that the pages leave the process's resident set (MADV_DONTNEED on the

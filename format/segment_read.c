@@ -1006,13 +1006,17 @@ int fmt_seg_doc_block(const struct fmt_seg *seg, uint32_t blk, struct fmt_buf *s
     return inflate_block(seg, blk, scratch, first, err);
 }
 
-size_t fmt_seg_doc_block_zlib(const struct fmt_seg *seg, uint32_t blk, const uint8_t **z)
+size_t fmt_seg_doc_block_zlib(const struct fmt_seg *seg, uint32_t blk, const uint8_t **z,
+                              uint32_t *first, uint32_t *raw_len)
 {
+    const uint8_t *e = seg->sec[SEC_DOCIDX] + (size_t)blk * FMT_SEG_DOCIDX_ENTRY;
     uint64_t off, end;
 
     if (blk >= seg->ndocblocks || block_range(seg, blk, &off, &end) != 0)
         return 0;
     *z = seg->sec[SEC_DOCSTORE] + off;
+    *first = fmt_get_u32le(e);
+    *raw_len = fmt_get_u32le(e + 4);
     return (size_t)(end - off);
 }
 
@@ -1178,20 +1182,37 @@ static int verify_postings(const struct fmt_seg *seg, const struct fmt_term_info
     return rc;
 }
 
-int fmt_seg_verify(const struct fmt_seg *seg, struct fmt_err *err)
+#define CRC_CHUNK (4u << 20) /* bytes checksummed between two drops of the pages behind */
+
+int fmt_seg_check_crc(const struct fmt_seg *seg, struct fmt_err *err)
 {
     size_t foot = seg->size - FMT_SEG_FOOTER;
-    uint32_t body_crc = fmt_get_u32le(seg->map + foot + SEC_COUNT * 16 + 32);
+    uint32_t body_crc = fmt_get_u32le(seg->map + foot + SEC_COUNT * 16 + 32), crc = 0;
+
+    (void)madvise((void *)seg->map, foot, MADV_SEQUENTIAL);
+    for (size_t off = 0; off < foot; off += CRC_CHUNK) {
+        size_t n = foot - off < CRC_CHUNK ? foot - off : CRC_CHUNK;
+        crc = fmt_crc32(crc, seg->map + off, n);
+        drop_range(seg, off, n);
+    }
+    (void)madvise((void *)seg->map, foot, MADV_NORMAL);
+    if (crc != body_crc)
+        return fmt_errorf(err, FMT_ECORRUPT, "%s: checksum mismatch (bytes 0 to %zu)", seg->path,
+                          foot);
+    return FMT_OK;
+}
+
+int fmt_seg_verify(const struct fmt_seg *seg, struct fmt_err *err)
+{
     uint8_t prev[MAX_KEY];
     size_t prev_len = 0;
     uint32_t nterms = 0;
     struct fmt_buf scratch;
-    int rc = FMT_OK;
+    int rc = fmt_seg_check_crc(seg, err);
 
+    if (rc != FMT_OK)
+        return rc;
     (void)madvise((void *)seg->map, seg->size, MADV_SEQUENTIAL); /* verify reads it all */
-    if (fmt_crc32(0, seg->map, foot) != body_crc)
-        return fmt_errorf(err, FMT_ECORRUPT, "%s: checksum mismatch (bytes 0 to %zu)", seg->path,
-                          foot);
     for (uint32_t blk = 0; blk < seg->ndictblocks && rc == FMT_OK; blk++) {
         struct dict_cur c;
         rc = dict_block_open(seg, blk, &c, err);

@@ -338,13 +338,18 @@ static void test_merge_copies_whole_live_blocks(void **state)
         assert_true(n >= 3);
         for (uint32_t blk = 0; blk < n; blk++) {
             const uint8_t *z;
-            size_t zlen = fmt_seg_doc_block_zlib(seg[i], blk, &z);
+            uint32_t bfirst, raw_len;
+            size_t zlen = fmt_seg_doc_block_zlib(seg[i], blk, &z, &bfirst, &raw_len);
             assert_true(zlen > 0);
             found += contains(&merged, z, zlen);
         }
         /* the input with deletions: re-packed (every block loses docs) */
         assert_int_equal(found, i == 1 ? 0 : n);
-        assert_int_equal(fmt_seg_doc_block_zlib(seg[i], n, &(const uint8_t *){NULL}), 0);
+        {
+            const uint8_t *z;
+            uint32_t bfirst, raw_len;
+            assert_int_equal(fmt_seg_doc_block_zlib(seg[i], n, &z, &bfirst, &raw_len), 0);
+        }
         fmt_seg_close(seg[i]);
         unlink(path[i]);
     }
@@ -416,6 +421,45 @@ static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
     assert_non_null(strstr(err.msg, "in.nxs"));
     fmt_seg_close(seg);
     assert_int_equal(count_files(fx->dir), 1); /* no output, no temporaries */
+}
+
+/* A byte flipped in the doc store of an input whose blocks are copied as they are: the
+ * checksum catches it, the merge fails with FMT_ECORRUPT naming the input, no output. */
+static void test_merge_of_a_damaged_doc_store_fails_on_the_checksum(void **state)
+{
+    struct fixture *fx = *state;
+    char in_path[128], out[128];
+    struct fmt_seg *seg;
+    struct fmt_seg_merge_input in;
+    struct fmt_buf data;
+    struct fmt_err err;
+    uint32_t ndocs;
+    FILE *f;
+
+    snprintf(in_path, sizeof(in_path), "%s/in.nxs", fx->dir);
+    snprintf(out, sizeof(out), "%s/merged.nxs", fx->dir);
+    {
+        struct fmt_seg_builder *b;
+        assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+        for (uint32_t d = 0; d < 300; d++)
+            add_article(b, d, 0, 5);
+        assert_int_equal(fmt_seg_builder_write(b, in_path, &err), FMT_OK);
+        fmt_seg_builder_free(b);
+    }
+    read_file(in_path, &data);
+    data.p[docstore_offset(&data) + 40] ^= 0x10;
+    f = fopen(in_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data.p, 1, data.len, f), data.len);
+    fclose(f);
+    fmt_buf_release(&data);
+    assert_int_equal(fmt_seg_open(&seg, in_path, &err), FMT_OK);
+    in.seg = seg;
+    in.deleted = NULL;
+    assert_int_equal(fmt_seg_merge(&in, 1, out, NULL, &ndocs, &err), FMT_ECORRUPT);
+    assert_non_null(strstr(err.msg, "in.nxs: checksum mismatch"));
+    fmt_seg_close(seg);
+    assert_int_equal(count_files(fx->dir), 1);
 }
 
 /* A temporary file that cannot be created (its name is taken by a directory) fails the
@@ -513,6 +557,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_merge_of_a_corrupt_input_fails_cleanly, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_merge_of_a_damaged_doc_store_fails_on_the_checksum,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_with_a_failing_spill_file_fails_cleanly,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_survives_flipped_bytes, setup, teardown),
