@@ -1068,9 +1068,76 @@ static int synonym_above(struct q_iter *it, uint32_t doc, double floor, const st
     return x[0] * nf[1] + x[1] * nf[0] > it->sc_tneed * nf[0] * nf[1];
 }
 
+/* A term leaf on DOC (its block decoded): 1 when its ub_term bound plus REST may exceed
+ * FLOOR, tested on its tf~ (the bound's monotone argument) against t_need, without the
+ * division of q_bm25_contrib. */
+static int term_may_exceed(struct q_iter *it, struct q_tneed *need, double floor, double rest,
+                           const struct q_bm25 *bm)
+{
+    const struct fmt_postings *p = it->post;
+    double t = 0.0;
+    if (need->bm != bm || need->floor != floor || need->rest != rest) {
+        need->tneed = t_need(it, bm, floor, rest);
+        need->bm = bm;
+        need->floor = floor;
+        need->rest = rest;
+    }
+    if (need->tneed < 0.0)
+        return 1;
+    if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
+        return 0; /* t_need: INFINITY */
+    ub_factors(it, bm);
+    if (p->tf[0][p->i] > 0)
+        t += (double)p->tf[0][p->i] * it->ub_a[0];
+    if (p->nfields > 1 && p->tf[1][p->i] > 0)
+        t += (double)p->tf[1][p->i] * it->ub_a[1];
+    return t > need->tneed;
+}
+
+/* 1 when term leaf IT is on DOC with its block decoded (where term_may_exceed applies). */
+static inline int term_on_block(const struct q_iter *it, uint32_t doc)
+{
+    const struct fmt_postings *p = it->post;
+    return it->kind == Q_IT_TERM && it->doc == doc && p->loaded && p->docs[p->i] == doc;
+}
+
+int q_iter_pass_alone(struct q_iter *const *ess, size_t ne, struct q_iter *const *non,
+                      size_t nn, uint32_t lim, double floor, const struct q_bm25 *bm,
+                      struct fmt_err *err)
+{
+    for (;;) {
+        uint32_t d = FMT_DOC_END;
+        size_t on = 0, m = 0;
+        int rc;
+        for (size_t j = 0; j < ne; j++) {
+            uint32_t x = ess[j]->doc;
+            if (x < d) {
+                d = x;
+                on = 1;
+                m = j;
+            } else if (x == d) {
+                on++;
+            }
+        }
+        if (on != 1 || d > lim || d == FMT_DOC_END || !term_on_block(ess[m], d) ||
+            term_may_exceed(ess[m], &ess[m]->need[1], floor, 0.0, bm))
+            return FMT_OK;
+        for (size_t j = 0; j < nn; j++) {
+            if ((rc = advance_kid(non[j], d, err)) != FMT_OK)
+                return rc;
+            if (non[j]->doc == d)
+                return FMT_OK;
+        }
+        if ((rc = advance_kid(ess[m], d + 1, err)) != FMT_OK)
+            return rc;
+    }
+}
+
 int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
 {
     if (it->kind == Q_IT_OR && it->syn)
         return it->doc == doc ? synonym_above(it, doc, floor, bm) : 0.0 > floor;
+    if (term_on_block(it, doc))
+        return term_may_exceed(it, &it->need[0], floor, 0.0, bm);
     return q_iter_score_ub(it, doc, bm) * (1.0 + 1e-9) > floor;
 }
