@@ -1152,6 +1152,36 @@ int q_iter_pass_alone(struct q_iter *const *ess, size_t ne, struct q_iter *const
     }
 }
 
+int q_iter_pass_alone_syn(struct q_iter *it, uint32_t lim, double floor,
+                          const struct q_bm25 *bm, struct fmt_err *err)
+{
+    if (it->kind != Q_IT_OR || !it->syn || !it->built)
+        return FMT_OK;
+    while (it->nheap > 0) {
+        uint64_t top = it->heap[0];
+        uint32_t d = (uint32_t)(top >> 32), ki = heap_kid(top);
+        struct q_iter *k = it->kids[ki];
+        int rc;
+        /* the kids on the top doc are the root's subtree: alone when no child is on it */
+        if (d > lim || (it->nheap > 1 && (uint32_t)(it->heap[1] >> 32) == d) ||
+            (it->nheap > 2 && (uint32_t)(it->heap[2] >> 32) == d) || !term_on_block(k, d) ||
+            term_may_exceed(k, &k->need[1], floor, 0.0, bm))
+            break;
+        if ((rc = advance_kid(k, d + 1, err)) != FMT_OK) {
+            it->doc = FMT_DOC_END;
+            return rc;
+        }
+        if (k->doc == FMT_DOC_END)
+            it->heap[0] = it->heap[--it->nheap];
+        else
+            it->heap[0] = heap_key(it, ki);
+        if (it->nheap > 0)
+            heap_down(it, 0);
+    }
+    it->doc = it->nheap > 0 ? (uint32_t)(it->heap[0] >> 32) : FMT_DOC_END;
+    return FMT_OK;
+}
+
 int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
 {
     if (it->kind == Q_IT_OR && it->syn)

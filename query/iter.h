@@ -194,6 +194,14 @@ int q_iter_pass_alone(struct q_iter *const *ess, size_t ne, struct q_iter *const
                       size_t nn, uint32_t lim, double floor, const struct q_bm25 *bm,
                       struct fmt_err *err);
 
+/* The same for a synonym group IT (an OR made by q_iter_synonym, advanced) that alone
+ * makes the score: while its current doc, up to LIM, is on one of its kids only and that
+ * kid's q_iter_score_ub there (the group's weight: the group's score bound with that kid's
+ * tf alone) cannot exceed FLOOR, the kid moves on. Other kinds: nothing. Errors as
+ * q_iter_advance. */
+int q_iter_pass_alone_syn(struct q_iter *it, uint32_t lim, double floor,
+                          const struct q_bm25 *bm, struct fmt_err *err);
+
 /* What one term leaf contributed to one doc's score (for --explain and "matches"). */
 struct q_explain_term {
     const struct q_term_w *w;

@@ -834,6 +834,8 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
         if (rc == FMT_OK && have_range && n > 1) /* docs of one clause that cannot enter */
             rc = q_iter_pass_alone(order + ness, n - ness, order, ness, end, worst.score,
                                    &p->bm, err);
+        else if (rc == FMT_OK && have_range) /* of one expansion of a prefix */
+            rc = q_iter_pass_alone_syn(root, end, worst.score, &p->bm, err);
         if (rc != FMT_OK)
             break;
         for (size_t j = ness; j < n; j++)
@@ -854,6 +856,8 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
         /* one essential clause: the rest of its range is scored without re-planning */
         while (n == 1 && have_range && target <= end && rc == FMT_OK) {
             rc = q_iter_advance(root, target, err);
+            if (rc == FMT_OK && q_topk_threshold(topk, &worst)) /* the floor rose */
+                rc = q_iter_pass_alone_syn(root, end, worst.score, &p->bm, err);
             d = root->doc;
             if (rc != FMT_OK || d > end)
                 break; /* d == FMT_DOC_END > end too, unless end is FMT_DOC_END */
