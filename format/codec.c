@@ -455,7 +455,9 @@ int fmt_rice_split_seek(struct fmt_rice_split *r, uint64_t c)
     return 0;
 }
 
-int fmt_rice_split_next(struct fmt_rice_split *r, uint32_t *v)
+/* fmt_rice_split_next, inlined into it and into fmt_rice_split_read's loop. */
+static inline __attribute__((always_inline)) int split_next(struct fmt_rice_split *r,
+                                                           uint32_t *v)
 {
     uint64_t w, x;
     unsigned q;
@@ -476,6 +478,19 @@ int fmt_rice_split_next(struct fmt_rice_split *r, uint32_t *v)
     *v = (uint32_t)x;
     r->ubit += q + 1;
     r->code++;
+    return 0;
+}
+
+int fmt_rice_split_next(struct fmt_rice_split *r, uint32_t *v)
+{
+    return split_next(r, v);
+}
+
+int fmt_rice_split_read(struct fmt_rice_split *r, uint32_t *out, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++)
+        if (split_next(r, &out[i]) != 0)
+            return -1;
     return 0;
 }
 
