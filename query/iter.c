@@ -362,11 +362,10 @@ static inline int advance_kid(struct q_iter *k, uint32_t target, struct fmt_err 
 static int merge_pair(struct q_iter *it, uint32_t *doc)
 {
     struct q_iter *x = it->drive[0], *y = it->drive[1];
-    const struct fmt_postings *p, *q;
+    struct fmt_postings *p, *q;
     uint32_t i, j, ni, nj;
-    struct fmt_err err;
     if (x->kind != Q_IT_TERM || y->kind != Q_IT_TERM || x->require || y->require ||
-        !y->started || y->doc == FMT_DOC_END || x->doc == FMT_DOC_END)
+        !x->started || !y->started || y->doc == FMT_DOC_END || x->doc == FMT_DOC_END)
         return 0;
     p = x->post;
     q = y->post;
@@ -400,9 +399,13 @@ static int merge_pair(struct q_iter *it, uint32_t *doc)
 #endif
     while (i < ni && j < nj) {
         uint32_t a = p->docs[i], b = q->docs[j];
-        if (a == b) { /* in-block steps: no error possible, no new block */
-            (void)advance_kid(x, a, &err);
-            (void)advance_kid(y, a, &err);
+        if (a == b) { /* both cursors straight there (started, no field filter) */
+            p->i = i;
+            p->doc = a;
+            x->doc = a;
+            q->i = j;
+            q->doc = a;
+            y->doc = a;
             return 1;
         }
         i += a < b;
