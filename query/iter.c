@@ -758,7 +758,7 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
 }
 
 /* Fill IT's ub_a for the block of its skip cursor (a scoring text term leaf). */
-static void ub_factors(struct q_iter *it, const struct q_bm25 *bm)
+static inline void ub_factors(struct q_iter *it, const struct q_bm25 *bm)
 {
     const struct fmt_postings *p = it->post;
     if (it->ub_block != p->block || it->ub_bm != bm) {
@@ -1093,8 +1093,8 @@ static int synonym_above(struct q_iter *it, uint32_t doc, double floor, const st
 /* A term leaf on DOC (its block decoded): 1 when its ub_term bound plus REST may exceed
  * FLOOR, tested on its tf~ (the bound's monotone argument) against t_need, without the
  * division of q_bm25_contrib. */
-static int term_may_exceed(struct q_iter *it, struct q_tneed *need, double floor, double rest,
-                           const struct q_bm25 *bm)
+static inline int term_may_exceed(struct q_iter *it, struct q_tneed *need, double floor,
+                                  double rest, const struct q_bm25 *bm)
 {
     const struct fmt_postings *p = it->post;
     double t = 0.0;
@@ -1114,6 +1114,19 @@ static int term_may_exceed(struct q_iter *it, struct q_tneed *need, double floor
     if (p->nfields > 1 && p->tf[1][p->i] > 0)
         t += (double)p->tf[1][p->i] * it->ub_a[1];
     return t > need->tneed;
+}
+
+/* Term leaf IT, on a doc of its decoded block (term_on_block), to its next doc: the next
+ * of the block without a scan when there is one and no field filter. */
+static inline int term_step(struct q_iter *it, struct fmt_err *err)
+{
+    struct fmt_postings *p = it->post;
+    if (it->require == 0 && p->i + 1 < p->n) {
+        p->doc = p->docs[++p->i];
+        it->doc = p->doc;
+        return FMT_OK;
+    }
+    return advance_kid(it, it->doc + 1, err);
 }
 
 /* 1 when term leaf IT is on DOC with its block decoded (where term_may_exceed applies). */
@@ -1150,7 +1163,7 @@ int q_iter_pass_alone(struct q_iter *const *ess, size_t ne, struct q_iter *const
             if (non[j]->doc == d)
                 return FMT_OK;
         }
-        if ((rc = advance_kid(ess[m], d + 1, err)) != FMT_OK)
+        if ((rc = term_step(ess[m], err)) != FMT_OK)
             return rc;
     }
 }
@@ -1170,7 +1183,7 @@ int q_iter_pass_alone_syn(struct q_iter *it, uint32_t lim, double floor,
             (it->nheap > 2 && (uint32_t)(it->heap[2] >> 32) == d) || !term_on_block(k, d) ||
             term_may_exceed(k, &k->need[1], floor, 0.0, bm))
             break;
-        if ((rc = advance_kid(k, d + 1, err)) != FMT_OK) {
+        if ((rc = term_step(k, err)) != FMT_OK) {
             it->doc = FMT_DOC_END;
             return rc;
         }
