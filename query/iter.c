@@ -946,8 +946,9 @@ static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double fl
 
 /* First index >= I of term leaf IT's decoded block whose doc may score above TNEED in
  * tf~ (t_need), or the index of its first doc past LIM, or p->n. Each doc's exact tf~
- * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f, 1 for a field without the
- * term) is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
+ * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f > 0, read for both fields
+ * even where tf_f is 0: a branch on it would be mispredicted, e.g. on every third doc of
+ * "the") is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
  * two exits; the rounding differs from q_bm25_tfn's by a few ulps, far inside t_need's
  * margin. */
 static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim, double tneed)
@@ -962,8 +963,8 @@ static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim, doub
                       * "said it"), as most calls stop within a few docs */
             return i;
         double x0 = m[0] * (double)p->tf[0][i], x1 = m[1] * (double)p->tf[1][i];
-        double n0 = x0 > 0.0 ? a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d) : 1.0;
-        double n1 = x1 > 0.0 ? a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d) : 1.0;
+        double n0 = a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d);
+        double n1 = a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d);
         if (x0 * n1 + x1 * n0 > tneed * n0 * n1)
             return i;
     }
