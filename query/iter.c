@@ -757,13 +757,15 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
     }
 }
 
-/* Fill IT's ub_a for the block of its skip cursor (a scoring text term leaf). */
+/* Fill IT's ub_a for the block of its skip cursor (a scoring text term leaf). A field
+ * without the term in the block gets 0, not w / norm(0), which is infinite with b = 1:
+ * the callers multiply every doc's tf by it, 0 included. */
 static inline void ub_factors(struct q_iter *it, const struct q_bm25 *bm)
 {
     const struct fmt_postings *p = it->post;
     if (it->ub_block != p->block || it->ub_bm != bm) {
         for (unsigned f = 0; f < 2; f++)
-            it->ub_a[f] = it->w->fields >> f & 1u
+            it->ub_a[f] = it->w->fields >> f & 1u && p->bound.max_tf[f] > 0
                               ? bm->p.w[f] / q_bm25_norm(bm, f, p->bound.min_len[f])
                               : 0.0;
         it->ub_block = p->block;
@@ -783,10 +785,9 @@ static double ub_term(struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
     if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
         return 0.0;
     ub_factors(it, bm);
-    if (p->tf[0][p->i] > 0)
-        t += (double)p->tf[0][p->i] * it->ub_a[0];
-    if (p->nfields > 1 && p->tf[1][p->i] > 0)
-        t += (double)p->tf[1][p->i] * it->ub_a[1];
+    /* no branch on tf > 0 (mispredicted where the title holds the term now and then): a
+     * text term has both fields, and a 0 tf adds an exact 0 to the finite factors */
+    t = (double)p->tf[0][p->i] * it->ub_a[0] + (double)p->tf[1][p->i] * it->ub_a[1];
     return q_bm25_contrib(bm, it->w->idf, t);
 }
 
@@ -946,8 +947,8 @@ static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double fl
 
 /* First index >= I of term leaf IT's decoded block whose doc may score above TNEED in
  * tf~ (t_need), or the index of its first doc past LIM, or p->n. Each doc's exact tf~
- * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f > 0, read for both fields
- * even where tf_f is 0: a branch on it would be mispredicted, e.g. on every third doc of
+ * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f; both lengths are read for
+ * every doc, as a branch on tf_f > 0 would be mispredicted, e.g. on every third doc of
  * "the") is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
  * two exits; the rounding differs from q_bm25_tfn's by a few ulps, far inside t_need's
  * margin. */
@@ -963,8 +964,11 @@ static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim, doub
                       * "said it"), as most calls stop within a few docs */
             return i;
         double x0 = m[0] * (double)p->tf[0][i], x1 = m[1] * (double)p->tf[1][i];
-        double n0 = a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d);
-        double n1 = a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d);
+        double l0 = a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d);
+        double l1 = a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d);
+        /* n_f only has to be positive where x_f is 0 (it cancels out); a length of 0
+         * gives 0 with b = 1: such an n_f becomes tiny (maxsd, no branch) */
+        double n0 = l0 > 1e-300 ? l0 : 1e-300, n1 = l1 > 1e-300 ? l1 : 1e-300;
         if (x0 * n1 + x1 * n0 > tneed * n0 * n1)
             return i;
     }
@@ -1110,10 +1114,9 @@ static inline int term_may_exceed(struct q_iter *it, struct q_tneed *need, doubl
     if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
         return 0; /* t_need: INFINITY */
     ub_factors(it, bm);
-    if (p->tf[0][p->i] > 0)
-        t += (double)p->tf[0][p->i] * it->ub_a[0];
-    if (p->nfields > 1 && p->tf[1][p->i] > 0)
-        t += (double)p->tf[1][p->i] * it->ub_a[1];
+    /* no branch on tf > 0 (mispredicted where the title holds the term now and then): a
+     * text term has both fields, and a 0 tf adds an exact 0 to the finite factors */
+    t = (double)p->tf[0][p->i] * it->ub_a[0] + (double)p->tf[1][p->i] * it->ub_a[1];
     return t > need->tneed;
 }
 
