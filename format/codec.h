@@ -156,6 +156,9 @@ int fmt_rice_split_open(struct fmt_rice_split *r, const uint8_t *p, uint64_t len
 int fmt_rice_split_seek(struct fmt_rice_split *r, uint64_t c);
 /* Decode the next code into *v. 0, or -1 when past the last code or the stream is bad. */
 int fmt_rice_split_next(struct fmt_rice_split *r, uint32_t *v);
+/* Decode the next COUNT codes into OUT[0..count) (fmt_rice_split_next in a loop without a
+ * call per code). 0, or -1 as fmt_rice_split_next (OUT then partly written). */
+int fmt_rice_split_read(struct fmt_rice_split *r, uint32_t *out, uint64_t count);
 
 /* CRC32 (zlib's polynomial), continuing from CRC (start with 0). */
 uint32_t fmt_crc32(uint32_t crc, const void *data, size_t len);

@@ -738,9 +738,8 @@ int fmt_postings_block_deltas(const struct fmt_postings *p, uint32_t *out, uint6
         struct fmt_rice_split s;
         if (fmt_rice_split_open(&s, blk + 1, len, count, blk[0] & ~SEGENC_POS_SPLIT) != 0)
             return corrupt(p->seg, blk, "truncated positions", err);
-        for (uint64_t i = 0; i < count; i++)
-            if (fmt_rice_split_next(&s, &out[i]) != 0)
-                return corrupt(p->seg, blk, "truncated positions", err);
+        if (fmt_rice_split_read(&s, out, count) != 0)
+            return corrupt(p->seg, blk, "truncated positions", err);
     } else {
         struct fmt_rice_reader r = {blk + 1, 0, len * 8, blk[0]};
         for (uint64_t i = 0; i < count; i++)
@@ -882,8 +881,7 @@ int fmt_postings_positions(struct fmt_postings *p, enum fmt_field field, const u
         struct fmt_rice_split s;
         if ((rc = split_seek(p, blk, len, field, &s, err)) != FMT_OK)
             return rc;
-        for (uint32_t k = 0; k < want && !bad; k++)
-            bad = fmt_rice_split_next(&s, &out[k]) != 0;
+        bad = fmt_rice_split_read(&s, out, want) != 0;
     } else {
         struct fmt_rice_reader r;
         if ((rc = interleaved_seek(p, blk, len, field, &r, err)) != FMT_OK)

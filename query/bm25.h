@@ -35,16 +35,35 @@ void q_bm25_init(struct q_bm25 *bm, const struct q_bm25_params *p, double avg_ti
  * is clamped so that the idf stays positive. */
 double q_bm25_idf(uint64_t ndocs, uint64_t df);
 
+/* The three below are inline: they run for every candidate doc. */
+
 /* Length normalization of field F (0 title, 1 body) for a field LEN tokens long:
  * 1 - b + b * len / avglen_f (1 when avglen_f is 0). */
-double q_bm25_norm(const struct q_bm25 *bm, unsigned f, uint32_t len);
+static inline double q_bm25_norm(const struct q_bm25 *bm, unsigned f, uint32_t len)
+{
+    if (bm->avglen[f] <= 0.0)
+        return 1.0;
+    return 1.0 - bm->p.b + bm->p.b * (double)len / bm->avglen[f];
+}
 
 /* tf~ of a term with frequencies TF[2] in fields of lengths LEN[2]. FIELDS is a bit mask
  * of the searched fields (bit 0 title, bit 1 body); the others count 0. */
-double q_bm25_tfn(const struct q_bm25 *bm, unsigned fields, const uint32_t tf[2],
-                  const uint32_t len[2]);
+static inline double q_bm25_tfn(const struct q_bm25 *bm, unsigned fields,
+                                const uint32_t tf[2], const uint32_t len[2])
+{
+    double t = 0.0;
+    for (unsigned f = 0; f < 2; f++)
+        if ((fields >> f & 1u) && tf[f] > 0)
+            t += bm->p.w[f] * (double)tf[f] / q_bm25_norm(bm, f, len[f]);
+    return t;
+}
 
 /* One term's contribution: idf * tfn / (k1 + tfn); 0 when tfn is 0. */
-double q_bm25_contrib(const struct q_bm25 *bm, double idf, double tfn);
+static inline double q_bm25_contrib(const struct q_bm25 *bm, double idf, double tfn)
+{
+    if (tfn <= 0.0)
+        return 0.0;
+    return idf * tfn / (bm->p.k1 + tfn);
+}
 
 #endif

@@ -5,6 +5,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define PHRASE_MAXK 64 /* a phrase's words beyond this many are not checked */
 
@@ -359,11 +362,10 @@ static inline int advance_kid(struct q_iter *k, uint32_t target, struct fmt_err 
 static int merge_pair(struct q_iter *it, uint32_t *doc)
 {
     struct q_iter *x = it->drive[0], *y = it->drive[1];
-    const struct fmt_postings *p, *q;
+    struct fmt_postings *p, *q;
     uint32_t i, j, ni, nj;
-    struct fmt_err err;
     if (x->kind != Q_IT_TERM || y->kind != Q_IT_TERM || x->require || y->require ||
-        !y->started || y->doc == FMT_DOC_END || x->doc == FMT_DOC_END)
+        !x->started || !y->started || y->doc == FMT_DOC_END || x->doc == FMT_DOC_END)
         return 0;
     p = x->post;
     q = y->post;
@@ -373,11 +375,37 @@ static int merge_pair(struct q_iter *it, uint32_t *doc)
     j = q->i;
     ni = p->n;
     nj = q->n;
+#ifdef __SSE2__
+    /* 4 docs of each side at a time: every pair compared at once (the second side rotated
+     * three times); without a match, the side whose 4th doc is smaller moves on by 4 (both
+     * when equal). Blocks are met in order, so the first match is the first common doc. */
+    while (i + 4 <= ni && j + 4 <= nj) {
+        __m128i va = _mm_loadu_si128((const __m128i *)(const void *)(p->docs + i));
+        __m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(q->docs + j));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi32(va, vb),
+                         _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x39))),
+            _mm_or_si128(_mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x4e)),
+                         _mm_cmpeq_epi32(va, _mm_shuffle_epi32(vb, 0x93))));
+        int mask = _mm_movemask_ps(_mm_castsi128_ps(m));
+        uint32_t amax = p->docs[i + 3], bmax = q->docs[j + 3];
+        if (mask) {
+            i += (uint32_t)__builtin_ctz((unsigned)mask); /* the first doc of x matched */
+            break; /* the loop below finds it (j stays at most 3 docs behind) */
+        }
+        i += amax <= bmax ? 4 : 0;
+        j += bmax <= amax ? 4 : 0;
+    }
+#endif
     while (i < ni && j < nj) {
         uint32_t a = p->docs[i], b = q->docs[j];
-        if (a == b) { /* in-block steps: no error possible, no new block */
-            (void)advance_kid(x, a, &err);
-            (void)advance_kid(y, a, &err);
+        if (a == b) { /* both cursors straight there (started, no field filter) */
+            p->i = i;
+            p->doc = a;
+            x->doc = a;
+            q->i = j;
+            q->doc = a;
+            y->doc = a;
             return 1;
         }
         i += a < b;
@@ -729,13 +757,15 @@ double q_iter_score(const struct q_iter *it, uint32_t doc, const struct q_bm25 *
     }
 }
 
-/* Fill IT's ub_a for the block of its skip cursor (a scoring text term leaf). */
-static void ub_factors(struct q_iter *it, const struct q_bm25 *bm)
+/* Fill IT's ub_a for the block of its skip cursor (a scoring text term leaf). A field
+ * without the term in the block gets 0, not w / norm(0), which is infinite with b = 1:
+ * the callers multiply every doc's tf by it, 0 included. */
+static inline void ub_factors(struct q_iter *it, const struct q_bm25 *bm)
 {
     const struct fmt_postings *p = it->post;
     if (it->ub_block != p->block || it->ub_bm != bm) {
         for (unsigned f = 0; f < 2; f++)
-            it->ub_a[f] = it->w->fields >> f & 1u
+            it->ub_a[f] = it->w->fields >> f & 1u && p->bound.max_tf[f] > 0
                               ? bm->p.w[f] / q_bm25_norm(bm, f, p->bound.min_len[f])
                               : 0.0;
         it->ub_block = p->block;
@@ -755,10 +785,9 @@ static double ub_term(struct q_iter *it, uint32_t doc, const struct q_bm25 *bm)
     if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
         return 0.0;
     ub_factors(it, bm);
-    if (p->tf[0][p->i] > 0)
-        t += (double)p->tf[0][p->i] * it->ub_a[0];
-    if (p->nfields > 1 && p->tf[1][p->i] > 0)
-        t += (double)p->tf[1][p->i] * it->ub_a[1];
+    /* no branch on tf > 0 (mispredicted where the title holds the term now and then): a
+     * text term has both fields, and a 0 tf adds an exact 0 to the finite factors */
+    t = (double)p->tf[0][p->i] * it->ub_a[0] + (double)p->tf[1][p->i] * it->ub_a[1];
     return q_bm25_contrib(bm, it->w->idf, t);
 }
 
@@ -918,30 +947,28 @@ static double t_need(const struct q_iter *it, const struct q_bm25 *bm, double fl
 
 /* First index >= I of term leaf IT's decoded block whose doc may score above TNEED in
  * tf~ (t_need), or the index of its first doc past LIM, or p->n. Each doc's exact tf~
- * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f, 1 for a field without the
- * term) is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
- * exit; the rounding differs from q_bm25_tfn's by a few ulps, far inside t_need's margin. */
+ * w0 tf0 / n0 + w1 tf1 / n1 (n_f = 1 - b + b len_f / avglen_f; both lengths are read for
+ * every doc, as a branch on tf_f > 0 would be mispredicted, e.g. on every third doc of
+ * "the") is tested as w0 tf0 n1 + w1 tf1 n0 > TNEED n0 n1: no division, no branch but the
+ * two exits; the rounding differs from q_bm25_tfn's by a few ulps, far inside t_need's
+ * margin. */
 static uint32_t scan_tfn(const struct q_iter *it, uint32_t i, uint32_t lim, double tneed)
 {
     const struct fmt_postings *p = it->post;
     const uint8_t *const *col = it->sc_col;
     const double *m = it->sc_m, *a = it->sc_a, *b = it->sc_b;
     uint32_t n = p->n;
-    if (p->docs[n - 1] > lim) { /* binary search: the first doc past LIM */
-        uint32_t lo = i;
-        while (lo < n) {
-            uint32_t mid = lo + (n - lo) / 2;
-            if (p->docs[mid] > lim)
-                n = mid;
-            else
-                lo = mid + 1;
-        }
-    }
     for (; i < n; i++) {
         uint32_t d = p->docs[i];
+        if (d > lim) /* per doc: a binary search for LIM first cost more (16% of a pruned
+                      * "said it"), as most calls stop within a few docs */
+            return i;
         double x0 = m[0] * (double)p->tf[0][i], x1 = m[1] * (double)p->tf[1][i];
-        double n0 = x0 > 0.0 ? a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d) : 1.0;
-        double n1 = x1 > 0.0 ? a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d) : 1.0;
+        double l0 = a[0] + b[0] * (double)fmt_get_u32le(col[0] + 4 * (size_t)d);
+        double l1 = a[1] + b[1] * (double)fmt_get_u32le(col[1] + 4 * (size_t)d);
+        /* n_f only has to be positive where x_f is 0 (it cancels out); a length of 0
+         * gives 0 with b = 1: such an n_f becomes tiny (maxsd, no branch) */
+        double n0 = l0 > 1e-300 ? l0 : 1e-300, n1 = l1 > 1e-300 ? l1 : 1e-300;
         if (x0 * n1 + x1 * n0 > tneed * n0 * n1)
             return i;
     }
@@ -1068,9 +1095,118 @@ static int synonym_above(struct q_iter *it, uint32_t doc, double floor, const st
     return x[0] * nf[1] + x[1] * nf[0] > it->sc_tneed * nf[0] * nf[1];
 }
 
+/* A term leaf on DOC (its block decoded): 1 when its ub_term bound plus REST may exceed
+ * FLOOR, tested on its tf~ (the bound's monotone argument) against t_need, without the
+ * division of q_bm25_contrib. */
+static inline int term_may_exceed(struct q_iter *it, struct q_tneed *need, double floor,
+                                  double rest, const struct q_bm25 *bm)
+{
+    const struct fmt_postings *p = it->post;
+    double t = 0.0;
+    if (need->bm != bm || need->floor != floor || need->rest != rest) {
+        need->tneed = t_need(it, bm, floor, rest);
+        need->bm = bm;
+        need->floor = floor;
+        need->rest = rest;
+    }
+    if (need->tneed < 0.0)
+        return 1;
+    if (!it->w || !it->w->scoring || p->ti.ns != FMT_NS_TEXT)
+        return 0; /* t_need: INFINITY */
+    ub_factors(it, bm);
+    /* no branch on tf > 0 (mispredicted where the title holds the term now and then): a
+     * text term has both fields, and a 0 tf adds an exact 0 to the finite factors */
+    t = (double)p->tf[0][p->i] * it->ub_a[0] + (double)p->tf[1][p->i] * it->ub_a[1];
+    return t > need->tneed;
+}
+
+/* Term leaf IT, on a doc of its decoded block (term_on_block), to its next doc: the next
+ * of the block without a scan when there is one and no field filter. */
+static inline int term_step(struct q_iter *it, struct fmt_err *err)
+{
+    struct fmt_postings *p = it->post;
+    if (it->require == 0 && p->i + 1 < p->n) {
+        p->doc = p->docs[++p->i];
+        it->doc = p->doc;
+        return FMT_OK;
+    }
+    return advance_kid(it, it->doc + 1, err);
+}
+
+/* 1 when term leaf IT is on DOC with its block decoded (where term_may_exceed applies). */
+static inline int term_on_block(const struct q_iter *it, uint32_t doc)
+{
+    const struct fmt_postings *p = it->post;
+    return it->kind == Q_IT_TERM && it->doc == doc && p->loaded && p->docs[p->i] == doc;
+}
+
+int q_iter_pass_alone(struct q_iter *const *ess, size_t ne, struct q_iter *const *non,
+                      size_t nn, uint32_t lim, double floor, const struct q_bm25 *bm,
+                      struct fmt_err *err)
+{
+    for (;;) {
+        uint32_t d = FMT_DOC_END;
+        size_t on = 0, m = 0;
+        int rc;
+        for (size_t j = 0; j < ne; j++) {
+            uint32_t x = ess[j]->doc;
+            if (x < d) {
+                d = x;
+                on = 1;
+                m = j;
+            } else if (x == d) {
+                on++;
+            }
+        }
+        if (on != 1 || d > lim || d == FMT_DOC_END || !term_on_block(ess[m], d) ||
+            term_may_exceed(ess[m], &ess[m]->need[1], floor, 0.0, bm))
+            return FMT_OK;
+        for (size_t j = 0; j < nn; j++) {
+            if ((rc = advance_kid(non[j], d, err)) != FMT_OK)
+                return rc;
+            if (non[j]->doc == d)
+                return FMT_OK;
+        }
+        if ((rc = term_step(ess[m], err)) != FMT_OK)
+            return rc;
+    }
+}
+
+int q_iter_pass_alone_syn(struct q_iter *it, uint32_t lim, double floor,
+                          const struct q_bm25 *bm, struct fmt_err *err)
+{
+    if (it->kind != Q_IT_OR || !it->syn || !it->built)
+        return FMT_OK;
+    while (it->nheap > 0) {
+        uint64_t top = it->heap[0];
+        uint32_t d = (uint32_t)(top >> 32), ki = heap_kid(top);
+        struct q_iter *k = it->kids[ki];
+        int rc;
+        /* the kids on the top doc are the root's subtree: alone when no child is on it */
+        if (d > lim || (it->nheap > 1 && (uint32_t)(it->heap[1] >> 32) == d) ||
+            (it->nheap > 2 && (uint32_t)(it->heap[2] >> 32) == d) || !term_on_block(k, d) ||
+            term_may_exceed(k, &k->need[1], floor, 0.0, bm))
+            break;
+        if ((rc = term_step(k, err)) != FMT_OK) {
+            it->doc = FMT_DOC_END;
+            return rc;
+        }
+        if (k->doc == FMT_DOC_END)
+            it->heap[0] = it->heap[--it->nheap];
+        else
+            it->heap[0] = heap_key(it, ki);
+        if (it->nheap > 0)
+            heap_down(it, 0);
+    }
+    it->doc = it->nheap > 0 ? (uint32_t)(it->heap[0] >> 32) : FMT_DOC_END;
+    return FMT_OK;
+}
+
 int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm)
 {
     if (it->kind == Q_IT_OR && it->syn)
         return it->doc == doc ? synonym_above(it, doc, floor, bm) : 0.0 > floor;
+    if (term_on_block(it, doc))
+        return term_may_exceed(it, &it->need[0], floor, 0.0, bm);
     return q_iter_score_ub(it, doc, bm) * (1.0 + 1e-9) > floor;
 }

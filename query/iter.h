@@ -52,6 +52,13 @@ struct q_term_w {
                           for the life of the iterators */
 };
 
+/* A cached threshold: the tf~ that a term leaf's score must exceed for the score plus
+ * REST to exceed FLOOR (iter.c's t_need), for scorer BM (NULL: none yet). */
+struct q_tneed {
+    const struct q_bm25 *bm;
+    double floor, rest, tneed;
+};
+
 enum q_iter_kind { Q_IT_EMPTY, Q_IT_ALL, Q_IT_TERM, Q_IT_AND, Q_IT_OR, Q_IT_PHRASE, Q_IT_DATE };
 
 struct q_iter {
@@ -69,6 +76,8 @@ struct q_iter {
                                none), computed with ub_bm */
     const struct q_bm25 *ub_bm;
     double ub_a[2];         /* w_f / norm(min_len_f) of that block (0: field not scored) */
+    struct q_tneed need[2]; /* the tf~ over ub_a a score needs: [0] q_iter_may_exceed's,
+                               [1] q_iter_pass_alone's */
     const struct q_bm25 *sc_bm; /* iter.c's term_above cache, for sc_bm (NULL: none): */
     const uint8_t *sc_col[2];   /* the length columns, */
     double sc_m[2], sc_a[2], sc_b[2]; /* w_f (0: not searched), norm = a_f + b_f * len, */
@@ -170,8 +179,28 @@ int q_iter_advance_above(struct q_iter *it, uint32_t target, uint32_t lim, doubl
                          double rest, const struct q_bm25 *bm, struct fmt_err *err);
 
 /* Dynamic pruning: 0 when q_iter_score(IT, DOC) (IT on DOC) is surely <= FLOOR. A
- * synonym group tests its exact tf~ without a division; other kinds q_iter_score_ub. */
+ * synonym group tests its exact tf~ and a term leaf the tf~ of q_iter_score_ub without a
+ * division (against the tf~ the floor needs, cached per floor); other kinds
+ * q_iter_score_ub. */
 int q_iter_may_exceed(struct q_iter *it, uint32_t doc, double floor, const struct q_bm25 *bm);
+
+/* Dynamic pruning of a disjunction: ESS[0..ne) (all advanced, some maybe to FMT_DOC_END)
+ * are the clauses that drive it, NON[0..nn) the others. While the smallest current doc of
+ * ESS, up to LIM, is on one of them only, that one is a term leaf whose q_iter_score_ub
+ * there cannot exceed FLOOR, and no clause of NON (advanced to it) is on it, the kid moves
+ * on past it: such a doc could not enter. The caller then goes on from the smallest doc
+ * of ESS. Errors as q_iter_advance. */
+int q_iter_pass_alone(struct q_iter *const *ess, size_t ne, struct q_iter *const *non,
+                      size_t nn, uint32_t lim, double floor, const struct q_bm25 *bm,
+                      struct fmt_err *err);
+
+/* The same for a synonym group IT (an OR made by q_iter_synonym, advanced) that alone
+ * makes the score: while its current doc, up to LIM, is on one of its kids only and that
+ * kid's q_iter_score_ub there (the group's weight: the group's score bound with that kid's
+ * tf alone) cannot exceed FLOOR, the kid moves on. Other kinds: nothing. Errors as
+ * q_iter_advance. */
+int q_iter_pass_alone_syn(struct q_iter *it, uint32_t lim, double floor,
+                          const struct q_bm25 *bm, struct fmt_err *err);
 
 /* What one term leaf contributed to one doc's score (for --explain and "matches"). */
 struct q_explain_term {

@@ -717,11 +717,22 @@ static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t
             return;
     } else if (full) {
         double ub = 0.0;
+        size_t on = 0, last = 0;
         for (size_t q = 0; q < n; q++)
-            if (kids[q]->doc == d)
-                ub += q_iter_score_ub(kids[q], d, &p->bm);
-        if (ub * (1.0 + 1e-9) <= worst.score)
-            return;
+            if (kids[q]->doc == d) {
+                on++;
+                last = q;
+            }
+        if (on == 1) { /* a doc of one clause: its own test, often without a division */
+            if (!q_iter_may_exceed(kids[last], d, worst.score, &p->bm))
+                return;
+        } else {
+            for (size_t q = 0; q < n; q++)
+                if (kids[q]->doc == d)
+                    ub += q_iter_score_ub(kids[q], d, &p->bm);
+            if (ub * (1.0 + 1e-9) <= worst.score)
+                return;
+        }
     }
     for (size_t q = 0; q < n; q++)
         if (kids[q]->doc == d)
@@ -744,7 +755,7 @@ static void offer(struct q_plan *p, size_t i, struct q_iter *const *kids, size_t
 static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_iter *root,
                       struct q_topk *topk, uint64_t *count, struct fmt_err *err)
 {
-    struct q_iter **kids = &root;
+    struct q_iter **kids = &root, **order;
     size_t n = 1, ness = 0;
     struct pkid *k;
     uint32_t target = 0, end = 0;
@@ -770,7 +781,8 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
         n = root->nkids;
     }
     k = q_arena_alloc(&s->mem, n * sizeof(*k));
-    if (!k)
+    order = q_arena_alloc(&s->mem, n * sizeof(*order));
+    if (!k || !order)
         return fmt_errorf(err, FMT_ENOMEM, "query: out of memory");
     for (size_t j = 0; j < n; j++) {
         k[j].it = kids[j];
@@ -814,13 +826,21 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
             nonsum = 0.0;
             have_range = 0;
         }
-        for (size_t j = ness; j < n && rc == FMT_OK; j++) {
-            rc = q_iter_advance(k[j].it, target, err);
-            if (k[j].it->doc < d)
-                d = k[j].it->doc;
+        for (size_t j = 0; j < n && rc == FMT_OK; j++) {
+            order[j] = k[j].it; /* the non-essential kids, then the essential ones */
+            if (j >= ness)
+                rc = q_iter_advance(k[j].it, target, err);
         }
+        if (rc == FMT_OK && have_range && n > 1) /* docs of one clause that cannot enter */
+            rc = q_iter_pass_alone(order + ness, n - ness, order, ness, end, worst.score,
+                                   &p->bm, err);
+        else if (rc == FMT_OK && have_range) /* of one expansion of a prefix */
+            rc = q_iter_pass_alone_syn(root, end, worst.score, &p->bm, err);
         if (rc != FMT_OK)
             break;
+        for (size_t j = ness; j < n; j++)
+            if (order[j]->doc < d)
+                d = order[j]->doc;
         if (ness > 0 && have_range && d > end) { /* only non-essential kids in range */
             target = end + 1;
             continue;
@@ -836,6 +856,8 @@ static int run_pruned(struct q_plan *p, size_t i, struct q_iters *s, struct q_it
         /* one essential clause: the rest of its range is scored without re-planning */
         while (n == 1 && have_range && target <= end && rc == FMT_OK) {
             rc = q_iter_advance(root, target, err);
+            if (rc == FMT_OK && q_topk_threshold(topk, &worst)) /* the floor rose */
+                rc = q_iter_pass_alone_syn(root, end, worst.score, &p->bm, err);
             d = root->doc;
             if (rc != FMT_OK || d > end)
                 break; /* d == FMT_DOC_END > end too, unless end is FMT_DOC_END */

@@ -790,7 +790,8 @@ static void test_random_query_trees_match_brute_force(void **state)
 
 /* Top K of TEXT through q_plan_run with or without dynamic pruning, into HITS (k slots);
  * returns how many, or SIZE_MAX when refused. */
-static size_t run_topk(const char *text, size_t k, int prune, struct q_hit *out)
+static size_t run_topk_opts(const char *text, const struct q_plan_opts *o, size_t k, int prune,
+                            struct q_hit *out)
 {
     struct q_arena mem;
     struct q_plan *plan;
@@ -800,7 +801,7 @@ static size_t run_topk(const char *text, size_t k, int prune, struct q_hit *out)
     size_t n;
     int rc;
     q_arena_init(&mem);
-    rc = engine_plan(&W->e, &mem, text, NULL, &plan, &err);
+    rc = engine_plan(&W->e, &mem, text, o, &plan, &err);
     if (rc == FMT_EINVAL) {
         q_arena_release(&mem);
         return SIZE_MAX;
@@ -821,17 +822,23 @@ static size_t run_topk(const char *text, size_t k, int prune, struct q_hit *out)
     return n;
 }
 
+static size_t run_topk(const char *text, size_t k, int prune, struct q_hit *out)
+{
+    return run_topk_opts(text, NULL, k, prune, out);
+}
+
 /* Dynamic pruning (block-max MaxScore) skips matches that cannot enter the top k: the
  * kept hits, their order and their scores are exactly those of the full evaluation, for
  * frequent words (many 128-doc blocks), ORs of rare and frequent words, prefixes,
  * phrases, fields, and random query trees, at k = 1, 3 and 10. */
+static const char *const fixed[] = {
+    "the", "said", "the OR chess", "market OR film OR election", "year OR the OR of",
+    "\"of the\"", "\"prime minister\"", "oil price", "title:oil OR body:market",
+    "elect*", "govern* OR the", "oil OR (market price)", "the -said", "film OR music",
+    "the OR a OR to OR in OR and", "minist* year", "title:market OR said"};
+
 static void test_pruned_top_k_equals_exhaustive_top_k(void **state)
 {
-    static const char *const fixed[] = {
-        "the", "said", "the OR chess", "market OR film OR election", "year OR the OR of",
-        "\"of the\"", "\"prime minister\"", "oil price", "title:oil OR body:market",
-        "elect*", "govern* OR the", "oil OR (market price)", "the -said", "film OR music",
-        "the OR a OR to OR in OR and", "minist* year", "title:market OR said"};
     static const size_t ks[] = {1, 3, 10};
     struct q_hit a[10], b[10];
     int checked = 0, pruned_fewer = 0;
@@ -897,6 +904,37 @@ static void test_pruned_top_k_equals_exhaustive_top_k(void **state)
                   "queries\n", checked, pruned_fewer, sizeof(fixed) / sizeof(*fixed));
     assert_true(checked >= 300);
     assert_true(pruned_fewer >= 3);
+}
+
+/* The same with the length normalization at its ends (b = 1: a field of length 0 has norm
+ * 0; b = 0: none), where the pruning's division-free tests must still never pass over a
+ * hit. */
+static void test_pruned_equals_exhaustive_at_extreme_b(void **state)
+{
+    static const double bs[] = {0.0, 1.0};
+    static const size_t ks[] = {1, 10};
+    struct q_hit a[10], b[10];
+    (void)state;
+    if (!W)
+        skip();
+    for (size_t bi = 0; bi < sizeof(bs) / sizeof(*bs); bi++) {
+        struct q_plan_opts o;
+        q_plan_opts_default(&o);
+        o.bm25.b = bs[bi];
+        for (size_t q = 0; q < sizeof(fixed) / sizeof(*fixed); q++)
+            for (size_t j = 0; j < sizeof(ks) / sizeof(*ks); j++) {
+                size_t na = run_topk_opts(fixed[q], &o, ks[j], 0, a), nb;
+                if (na == SIZE_MAX)
+                    break;
+                nb = run_topk_opts(fixed[q], &o, ks[j], 1, b);
+                assert_int_equal(na, nb);
+                for (size_t i = 0; i < na; i++)
+                    if (a[i].doc != b[i].doc || a[i].score != b[i].score)
+                        fail_msg("query %s, b %g, k %zu, rank %zu: doc %llu exhaustive, %llu "
+                                 "pruned", fixed[q], bs[bi], ks[j], i + 1,
+                                 (unsigned long long)a[i].doc, (unsigned long long)b[i].doc);
+            }
+    }
 }
 
 /* A prefix alone scores as one term: idf of min(N, sum of the expansions' df) times the
@@ -1166,6 +1204,7 @@ int main(void)
         cmocka_unit_test(test_random_query_trees_match_brute_force),
         cmocka_unit_test(test_prefix_scores_as_one_synonym_term),
         cmocka_unit_test(test_pruned_top_k_equals_exhaustive_top_k),
+        cmocka_unit_test(test_pruned_equals_exhaustive_at_extreme_b),
         cmocka_unit_test(test_title_hits_have_the_word_in_the_title),
         cmocka_unit_test(test_excluded_word_never_in_hits),
         cmocka_unit_test(test_since_until_and_source_filters_hold),

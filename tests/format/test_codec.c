@@ -217,6 +217,16 @@ static void test_rice_split_roundtrips_and_seeks(void **state)
             assert_int_equal(back, v[i]);
         }
         assert_int_equal(fmt_rice_split_next(&r, &back), -1); /* past the last code */
+        /* the same in runs (fmt_rice_split_read), and one run too many */
+        assert_int_equal(fmt_rice_split_open(&r, out, size, 600, k), 0);
+        for (size_t i = 0; i < 600; i += 1 + i % 11) {
+            uint32_t run[11];
+            size_t c = 1 + i % 11 < 600 - i ? 1 + i % 11 : 600 - i;
+            assert_int_equal(fmt_rice_split_read(&r, run, c), 0);
+            for (size_t j = 0; j < c; j++)
+                assert_int_equal(run[j], v[i + j]);
+        }
+        assert_int_equal(fmt_rice_split_read(&r, &back, 1), -1);
         /* jump forward by counting one bits, from the start and from a cursor */
         for (uint64_t c = 0; c < 600; c += 1 + c / 3) {
             assert_int_equal(fmt_rice_split_open(&r, out, size, 600, k), 0);

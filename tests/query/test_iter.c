@@ -488,6 +488,90 @@ static void test_iter_score_ub_bounds_the_score_without_the_length_column(void *
     }
 }
 
+/* Docs over several blocks, two in three with an empty title, "alpha" in every body
+ * (and in the other titles) with varied tf and lengths. */
+static int setup_empty_titles(void **state)
+{
+    enum { N = 400 };
+    static struct doc_spec docs[N];
+    static char bodies[N][512];
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (!fx)
+        return -1;
+    *state = fx;
+    for (size_t i = 0; i < N; i++) {
+        size_t b = 0;
+        for (size_t k = 0; k <= i % 4; k++)
+            b += (size_t)snprintf(bodies[i] + b, sizeof(bodies[i]) - b, "alpha ");
+        for (size_t k = 0; k < i % 37; k++)
+            b += (size_t)snprintf(bodies[i] + b, sizeof(bodies[i]) - b, "pad ");
+        docs[i].title = i % 3 ? "" : "alpha news";
+        docs[i].body = bodies[i];
+        docs[i].ts = (int64_t)i;
+    }
+    return build(fx, docs, N);
+}
+
+/* q_iter_advance_above passes over docs, never one that scores above the floor, also with
+ * b = 1, where an empty title's length normalization is 0 (the division-free test must
+ * not multiply a body hit by it); q_iter_score_ub stays a bound there. */
+static void test_iter_advance_above_keeps_every_doc_above_the_floor(void **state)
+{
+    enum { N = 400 };
+    struct fixture *fx = *state;
+    struct q_term_w w = {1.7, 3u, 1, "alpha"};
+    static const double bs[] = {0.75, 1.0};
+    for (size_t bi = 0; bi < sizeof(bs) / sizeof(*bs); bi++) {
+        struct q_bm25_params p;
+        struct q_bm25 bm;
+        double sc[N], sorted[N], floor;
+        int seen[N] = {0};
+        size_t n = 0, visited = 0;
+        struct q_iter *it = term(fx, "alpha", 0, &w);
+        q_bm25_params_default(&p);
+        p.b = bs[bi];
+        q_bm25_init(&bm, &p, 1.0, 20.0);
+        assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+        for (; it->doc != FMT_DOC_END; n++) {
+            assert_int_equal(it->doc, n);
+            sc[n] = sorted[n] = q_iter_score(it, it->doc, &bm, NULL, NULL);
+            assert_int_equal(q_iter_advance(it, it->doc + 1, NULL), FMT_OK);
+        }
+        assert_int_equal(n, N);
+        for (size_t i = 1; i < N; i++) /* insertion sort: the floor is the 90th percentile */
+            for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+                double t = sorted[j];
+                sorted[j] = sorted[j - 1];
+                sorted[j - 1] = t;
+            }
+        floor = sorted[N * 9 / 10];
+        it = term(fx, "alpha", 0, &w);
+        for (uint32_t t = 0;;) {
+            assert_int_equal(q_iter_advance_above(it, t, FMT_DOC_END, floor, 0.0, &bm, NULL),
+                             FMT_OK);
+            if (it->doc == FMT_DOC_END)
+                break;
+            seen[it->doc] = 1;
+            visited++;
+            t = it->doc + 1;
+        }
+        for (size_t i = 0; i < N; i++)
+            if (sc[i] > floor && !seen[i])
+                fail_msg("b %g: doc %zu scores %.17g above the floor %.17g, passed over",
+                         bs[bi], i, sc[i], floor);
+        assert_true(visited < N); /* and it did pass over some */
+        /* a term in no title: the bound's title factor must not be w / norm(0) = inf */
+        it = term(fx, "pad", 0, &w);
+        assert_int_equal(q_iter_advance(it, 0, NULL), FMT_OK);
+        for (n = 0; it->doc != FMT_DOC_END; n++) {
+            double s = q_iter_score(it, it->doc, &bm, NULL, NULL);
+            assert_true(q_iter_score_ub(it, it->doc, &bm) >= s * (1.0 - 1e-12));
+            assert_int_equal(q_iter_advance(it, it->doc + 1, NULL), FMT_OK);
+        }
+        assert_true(n > 300);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +602,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_iter_score_ub_bounds_the_score_without_the_length_column,
                                         setup_varied, teardown),
+        cmocka_unit_test_setup_teardown(test_iter_advance_above_keeps_every_doc_above_the_floor,
+                                        setup_empty_titles, teardown),
         cmocka_unit_test_setup_teardown(test_iter_and_gallops_across_blocks, setup_large,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_iter_not_over_many_blocks_counts_the_complement,
