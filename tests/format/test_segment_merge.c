@@ -24,6 +24,7 @@
 #include "codec.h"
 #include "io.h"
 #include "segformat.h"
+#include "same_segment.h"
 #include "segment.h"
 #include "segment_merge.h"
 
@@ -161,54 +162,8 @@ static int count_files(const char *dir)
     return n;
 }
 
-/* Offset of the doc store in the segment file held in F. */
-static uint64_t docstore_offset(const struct fmt_buf *f)
-{
-    assert_true(f->len > FMT_SEG_FOOTER);
-    return fmt_get_u64le(f->p + f->len - FMT_SEG_FOOTER + SEC_DOCSTORE * 16);
-}
-
-/* The merged segment OUT against REF, which the builder wrote from the same NDOCS live
- * articles: every byte before the doc store equal (postings, positions, dictionary,
- * columns, sources) and every stored doc equal. The doc stores may be cut into blocks
- * differently: the merger copies an input block whose docs all stay live as it is. */
-static void compare_to_reference(const char *out, const char *ref, uint32_t ndocs)
-{
-    struct fmt_buf a, b, sa, sb;
-    struct fmt_seg *ma, *mb;
-    struct fmt_err err;
-
-    read_file(out, &a);
-    read_file(ref, &b);
-    assert_int_equal(docstore_offset(&a), docstore_offset(&b));
-    assert_memory_equal(a.p, b.p, docstore_offset(&a));
-    fmt_buf_release(&a);
-    fmt_buf_release(&b);
-    assert_int_equal(fmt_seg_open(&ma, out, &err), FMT_OK);
-    assert_int_equal(fmt_seg_open(&mb, ref, &err), FMT_OK);
-    fmt_buf_init(&sa);
-    fmt_buf_init(&sb);
-    for (uint32_t d = 0; d < ndocs; d++) {
-        struct fmt_article x, y;
-        assert_int_equal(fmt_seg_doc(ma, d, &sa, &x, &err), FMT_OK);
-        assert_int_equal(fmt_seg_doc(mb, d, &sb, &y, &err), FMT_OK);
-        assert_string_equal(x.id, y.id);
-        assert_string_equal(x.title, y.title);
-        assert_string_equal(x.source, y.source);
-        assert_string_equal(x.url, y.url);
-        assert_string_equal(x.body, y.body);
-        assert_true(x.timestamp == y.timestamp);
-        fmt_article_release(&x);
-        fmt_article_release(&y);
-    }
-    fmt_buf_release(&sa);
-    fmt_buf_release(&sb);
-    fmt_seg_close(ma);
-    fmt_seg_close(mb);
-}
-
 /* Build each spec as its own segment, merge them with their deletions, and check the
- * result against a segment built directly from the live articles (compare_to_reference)
+ * result against a segment built directly from the live articles (assert_same_segment)
  * and through fmt_seg_verify. Returns the merged doc count; the merged file's bytes go to
  * *KEPT when KEPT is not NULL. */
 static uint32_t merge_and_compare(struct fixture *fx, const struct spec *sp, size_t nspec,
@@ -264,7 +219,7 @@ static uint32_t merge_and_compare(struct fixture *fx, const struct spec *sp, siz
         assert_int_equal(fmt_seg_verify(merged, &err), FMT_OK);
         assert_int_equal(fmt_seg_stats(merged)->ndocs, live);
         fmt_seg_close(merged);
-        compare_to_reference(out, ref, live);
+        assert_same_segment(out, ref);
         if (kept)
             read_file(out, kept);
     } else {
@@ -385,9 +340,11 @@ static void test_merge_with_every_doc_deleted_writes_nothing(void **state)
     assert_int_equal(merge_and_compare(*state, sp, 2, 3, 0, 2, NULL), 0);
 }
 
-static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
+/* Write a 300-article input, damage it with DAMAGE (on the file's bytes), merge it alone:
+ * FMT_ECORRUPT with WANT in the message, and nothing left but the input. */
+static void merge_damaged_input(struct fixture *fx, void (*damage)(struct fmt_buf *),
+                                const char *want)
 {
-    struct fixture *fx = *state;
     char in_path[128], out[128];
     struct fmt_seg *seg;
     struct fmt_seg_merge_input in;
@@ -406,9 +363,8 @@ static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
         assert_int_equal(fmt_seg_builder_write(b, in_path, &err), FMT_OK);
         fmt_seg_builder_free(b);
     }
-    /* zero the start of the postings section (the footer stays valid) */
     read_file(in_path, &data);
-    memset(data.p + 16, 0xff, 64);
+    damage(&data);
     f = fopen(in_path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(data.p, 1, data.len, f), data.len);
@@ -418,48 +374,33 @@ static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
     in.seg = seg;
     in.deleted = NULL;
     assert_int_equal(fmt_seg_merge(&in, 1, out, NULL, &ndocs, &err), FMT_ECORRUPT);
-    assert_non_null(strstr(err.msg, "in.nxs"));
+    assert_non_null(strstr(err.msg, want));
     fmt_seg_close(seg);
     assert_int_equal(count_files(fx->dir), 1); /* no output, no temporaries */
 }
 
+/* the start of the postings section overwritten (the footer stays valid) */
+static void damage_postings(struct fmt_buf *f)
+{
+    memset(f->p + 16, 0xff, 64);
+}
+
+/* one bit of the doc store flipped */
+static void damage_docstore(struct fmt_buf *f)
+{
+    f->p[same_segment_docstore(f) + 40] ^= 0x10;
+}
+
+static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
+{
+    merge_damaged_input(*state, damage_postings, "in.nxs");
+}
+
 /* A byte flipped in the doc store of an input whose blocks are copied as they are: the
- * checksum catches it, the merge fails with FMT_ECORRUPT naming the input, no output. */
+ * checksum catches it. */
 static void test_merge_of_a_damaged_doc_store_fails_on_the_checksum(void **state)
 {
-    struct fixture *fx = *state;
-    char in_path[128], out[128];
-    struct fmt_seg *seg;
-    struct fmt_seg_merge_input in;
-    struct fmt_buf data;
-    struct fmt_err err;
-    uint32_t ndocs;
-    FILE *f;
-
-    snprintf(in_path, sizeof(in_path), "%s/in.nxs", fx->dir);
-    snprintf(out, sizeof(out), "%s/merged.nxs", fx->dir);
-    {
-        struct fmt_seg_builder *b;
-        assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
-        for (uint32_t d = 0; d < 300; d++)
-            add_article(b, d, 0, 5);
-        assert_int_equal(fmt_seg_builder_write(b, in_path, &err), FMT_OK);
-        fmt_seg_builder_free(b);
-    }
-    read_file(in_path, &data);
-    data.p[docstore_offset(&data) + 40] ^= 0x10;
-    f = fopen(in_path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data.p, 1, data.len, f), data.len);
-    fclose(f);
-    fmt_buf_release(&data);
-    assert_int_equal(fmt_seg_open(&seg, in_path, &err), FMT_OK);
-    in.seg = seg;
-    in.deleted = NULL;
-    assert_int_equal(fmt_seg_merge(&in, 1, out, NULL, &ndocs, &err), FMT_ECORRUPT);
-    assert_non_null(strstr(err.msg, "in.nxs: checksum mismatch"));
-    fmt_seg_close(seg);
-    assert_int_equal(count_files(fx->dir), 1);
+    merge_damaged_input(*state, damage_docstore, "in.nxs: checksum mismatch");
 }
 
 /* A temporary file that cannot be created (its name is taken by a directory) fails the
