@@ -18,13 +18,24 @@
 #define BITS_PER_KEY 10   /* before rounding the block count up */
 #define K_BITS 5          /* bits set per key */
 
-int idx_keyfilter_init(struct idx_keyfilter *f, size_t capacity)
+/* Blocks for CAPACITY keys (at least one). */
+static size_t blocks_for(size_t capacity)
 {
     size_t n = (capacity * BITS_PER_KEY + 511) / 512;
 
+    return n ? n : 1;
+}
+
+size_t idx_keyfilter_bytes_for(size_t capacity)
+{
+    return blocks_for(capacity) * BLOCK_WORDS * sizeof(uint64_t);
+}
+
+int idx_keyfilter_init(struct idx_keyfilter *f, size_t capacity)
+{
+    size_t n = blocks_for(capacity);
+
     memset(f, 0, sizeof(*f));
-    if (n == 0)
-        n = 1;
     if (n > UINT32_MAX)
         return -1;
     f->words = calloc(n * BLOCK_WORDS, sizeof(*f->words));

@@ -25,5 +25,7 @@ void idx_keyfilter_add(struct idx_keyfilter *f, uint64_t hash);
 int idx_keyfilter_may_hold(const struct idx_keyfilter *f, uint64_t hash);
 
 size_t idx_keyfilter_bytes(const struct idx_keyfilter *f);
+/* What idx_keyfilter_init(CAPACITY) allocates. */
+size_t idx_keyfilter_bytes_for(size_t capacity);
 
 #endif

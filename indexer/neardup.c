@@ -73,7 +73,9 @@
  * article), and nearly all of them find nothing. So after IDX_ND_FILTER_AFTER searches the
  * writer's session builds a Bloom filter of every band key in its segments and builder
  * (indexer/keyfilter.c, about 10 bits a key, counted in idx_neardup_bytes and so in the
- * memory budget) and keeps adding the keys of each new article; a band key the filter
+ * memory budget, and built only when it fits in a quarter of the budget: 64 MiB of the
+ * default 256 hold the keys of 4.4M articles) and keeps adding the keys of each new
+ * article; a band key the filter
  * says no segment holds is not looked up. Deleted articles' keys stay in it and merges
  * only drop keys, so it never says "absent" for a key a segment holds; when it fills up
  * it is rebuilt from the segments with 1.5 times the room. A short add never builds it.
@@ -427,15 +429,17 @@ struct idx_neardup {
     struct idx_keyfilter segkeys; /* band keys of the segments and builder (see the top) */
     int segkeys_on;            /* segkeys holds them all: a "no" skips the segments */
     uint64_t searches;         /* idx_neardup_find calls since segkeys was last valid */
+    size_t filter_max;         /* the most bytes segkeys may take */
 };
 
-int idx_neardup_new(struct idx_neardup **out, struct fmt_err *err)
+int idx_neardup_new(struct idx_neardup **out, size_t filter_max, struct fmt_err *err)
 {
     struct idx_neardup *nd = calloc(1, sizeof(*nd));
 
     *out = NULL;
     if (!nd)
         return fmt_errorf(err, FMT_ENOMEM, "near-duplicate table: out of memory");
+    nd->filter_max = filter_max;
     fmt_buf_init(&nd->scratch);
     *out = nd;
     return FMT_OK;
@@ -672,14 +676,16 @@ static int filter_term(void *ctx, const char *term, size_t len, const struct fmt
 static int build_segkeys(struct idx_neardup *nd, const struct idx_nd_view *v,
                          struct fmt_err *err)
 {
-    size_t docs = nd->nsk;
+    size_t docs = nd->nsk, cap;
     int rc = FMT_OK;
 
     for (size_t i = 0; i < v->nsegs; i++)
         docs += fmt_seg_stats(v->seg(v->ctx, i))->ndocs;
+    cap = docs * IDX_ND_BANDS * 3 / 2 + 4096;
     idx_keyfilter_release(&nd->segkeys);
-    if (idx_keyfilter_init(&nd->segkeys, docs * IDX_ND_BANDS * 3 / 2 + 4096) != 0)
-        return FMT_ENOMEM;
+    if (idx_keyfilter_bytes_for(cap) > nd->filter_max ||
+        idx_keyfilter_init(&nd->segkeys, cap) != 0)
+        return FMT_ENOMEM; /* too big for the budget, or no memory: search without it */
     for (size_t i = 0; i < v->nsegs && rc == FMT_OK; i++) {
         struct keys_ctx k = {v->seg(v->ctx, i), &nd->segkeys, err};
         rc = fmt_seg_prefix(k.seg, FMT_NS_NEARDUP, "", 0, filter_term, &k, err);

@@ -64,8 +64,10 @@ int idx_shingle_jaccard(const char *x, size_t xlen, const char *y, size_t ylen, 
 
 struct idx_neardup; /* defined in neardup.c: band table + sketches of the builder's docs */
 
-/* New empty table. */
-int idx_neardup_new(struct idx_neardup **out, struct fmt_err *err);
+/* New empty table. FILTER_MAX: the most bytes the filter of the segments' band keys may
+ * take (see the top of neardup.c; the writer gives a quarter of its memory budget); a
+ * filter that would need more is not built and the segments are searched key by key. */
+int idx_neardup_new(struct idx_neardup **out, size_t filter_max, struct fmt_err *err);
 void idx_neardup_free(struct idx_neardup *nd);
 /* Forget every builder doc (after the builder was written to a segment). */
 void idx_neardup_clear(struct idx_neardup *nd);

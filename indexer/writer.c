@@ -327,7 +327,7 @@ int idx_writer_open(struct idx_writer **out, const char *dir, const struct idx_w
         goto fail;
     if ((rc = new_builder(w, err)) != FMT_OK)
         goto fail;
-    if ((rc = idx_neardup_new(&w->nd, err)) != FMT_OK)
+    if ((rc = idx_neardup_new(&w->nd, w->opts.mem_budget / 4, err)) != FMT_OK)
         goto fail;
     *out = w;
     return FMT_OK;

@@ -73,6 +73,8 @@ static void test_size_follows_capacity_and_a_released_filter_says_maybe(void **s
     idx_keyfilter_release(&f);
     assert_int_equal(idx_keyfilter_init(&f, 1u << 20), 0);
     assert_int_equal(idx_keyfilter_bytes(&f), (1u << 20) * 10 / 8); /* 10 bits a key */
+    assert_int_equal(idx_keyfilter_bytes_for(1u << 20), idx_keyfilter_bytes(&f));
+    assert_int_equal(idx_keyfilter_bytes_for(0), 64);
     idx_keyfilter_release(&f);
     /* no memory: adds are ignored, every key is "maybe" (a caller then searches) */
     assert_int_equal(idx_keyfilter_bytes(&f), 0);
