@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -883,6 +884,14 @@ int main(int argc, char **argv)
     struct cli cl;
     const char *cmd;
     int opt, rc;
+
+#ifdef M_ARENA_MAX
+    /* One malloc arena for all threads: the helper threads (segment builder, merges)
+     * would each get an arena of their own, whose freed buffers glibc keeps; a 1M-article
+     * add peaked at 324 MiB RSS that way, 287 MiB with one arena (budget 256 + 64), at
+     * the same speed (41.1 s): the threads allocate rarely. */
+    mallopt(M_ARENA_MAX, 1);
+#endif
 
     /* global options stop at the command name */
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
