@@ -91,6 +91,7 @@
 #include "io.h"
 #include "segenc.h"
 #include "segformat.h"
+#include "worker.h"
 
 #define MAX_KEY 4096             /* as the reader: longest dictionary key */
 #define COPY_CHUNK ((size_t)1 << 20) /* bytes read back from a spill file at a time */
@@ -707,9 +708,7 @@ struct enc_job {
 };
 
 struct encpipe {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t work, space;
+    struct fmt_worker w;          /* w.done: a job done (room for another) */
     struct merger *m;
     uint64_t submitted, done;     /* under mu */
     int quit;                     /* under mu */
@@ -757,28 +756,28 @@ static void *encpipe_main(void *arg)
     struct fmt_err err = {0, ""};
     int failed = 0;
 
-    pthread_mutex_lock(&ep->mu);
+    pthread_mutex_lock(&ep->w.mu);
     for (;;) {
         struct enc_job *j;
         int rc = FMT_OK;
         while (!ep->quit && ep->done == ep->submitted)
-            pthread_cond_wait(&ep->work, &ep->mu);
+            pthread_cond_wait(&ep->w.work, &ep->w.mu);
         if (ep->done == ep->submitted)
             break; /* quit, and nothing left */
         j = &ep->jobs[ep->done % ENC_JOBS];
-        pthread_mutex_unlock(&ep->mu);
+        pthread_mutex_unlock(&ep->w.mu);
         if (!failed)
             rc = run_batch(ep, j, &err);
-        pthread_mutex_lock(&ep->mu);
+        pthread_mutex_lock(&ep->w.mu);
         if (rc != FMT_OK) {
             failed = 1;
             ep->rc = rc;
             ep->err = err;
         }
         ep->done++;
-        pthread_cond_signal(&ep->space);
+        pthread_cond_signal(&ep->w.done);
     }
-    pthread_mutex_unlock(&ep->mu);
+    pthread_mutex_unlock(&ep->w.mu);
     return NULL;
 }
 
@@ -790,22 +789,8 @@ static struct encpipe *encpipe_start(struct merger *m)
     if (!ep)
         return NULL;
     ep->m = m;
-    if (pthread_mutex_init(&ep->mu, NULL) != 0)
-        goto fail;
-    if (pthread_cond_init(&ep->work, NULL) != 0)
-        goto fail_mu;
-    if (pthread_cond_init(&ep->space, NULL) != 0)
-        goto fail_work;
-    if (pthread_create(&ep->thread, NULL, encpipe_main, ep) != 0)
-        goto fail_space;
-    return ep;
-fail_space:
-    pthread_cond_destroy(&ep->space);
-fail_work:
-    pthread_cond_destroy(&ep->work);
-fail_mu:
-    pthread_mutex_destroy(&ep->mu);
-fail:
+    if (fmt_worker_start(&ep->w, encpipe_main, ep) == 0)
+        return ep;
     free(ep);
     return NULL;
 }
@@ -816,10 +801,10 @@ static void encpipe_submit(struct encpipe *ep)
     if (!ep->fill)
         return;
     ep->fill = NULL;
-    pthread_mutex_lock(&ep->mu);
+    pthread_mutex_lock(&ep->w.mu);
     ep->submitted++;
-    pthread_cond_signal(&ep->work);
-    pthread_mutex_unlock(&ep->mu);
+    pthread_cond_signal(&ep->w.work);
+    pthread_mutex_unlock(&ep->w.mu);
 }
 
 /* Room for WORDS more words in the batch being filled (starting one, and waiting for a
@@ -828,15 +813,15 @@ static int encpipe_room(struct encpipe *ep, size_t words, uint32_t **w, struct f
 {
     if (!ep->fill) {
         int rc;
-        pthread_mutex_lock(&ep->mu);
+        pthread_mutex_lock(&ep->w.mu);
         while (ep->rc == FMT_OK && ep->submitted - ep->done == ENC_JOBS)
-            pthread_cond_wait(&ep->space, &ep->mu);
+            pthread_cond_wait(&ep->w.done, &ep->w.mu);
         rc = ep->rc;
         if (rc != FMT_OK)
             *err = ep->err;
         else
             ep->fill = &ep->jobs[ep->submitted % ENC_JOBS];
-        pthread_mutex_unlock(&ep->mu);
+        pthread_mutex_unlock(&ep->w.mu);
         if (rc != FMT_OK)
             return rc;
         ep->fill->ev.len = 0;
@@ -854,13 +839,13 @@ static int encpipe_drain(struct encpipe *ep, struct fmt_err *err)
     int rc;
 
     encpipe_submit(ep);
-    pthread_mutex_lock(&ep->mu);
+    pthread_mutex_lock(&ep->w.mu);
     while (ep->done < ep->submitted)
-        pthread_cond_wait(&ep->space, &ep->mu);
+        pthread_cond_wait(&ep->w.done, &ep->w.mu);
     rc = ep->rc;
     if (rc != FMT_OK)
         *err = ep->err;
-    pthread_mutex_unlock(&ep->mu);
+    pthread_mutex_unlock(&ep->w.mu);
     return rc;
 }
 
@@ -869,14 +854,7 @@ static void encpipe_stop(struct encpipe *ep)
 {
     if (!ep)
         return;
-    pthread_mutex_lock(&ep->mu);
-    ep->quit = 1;
-    pthread_cond_signal(&ep->work);
-    pthread_mutex_unlock(&ep->mu);
-    pthread_join(ep->thread, NULL);
-    pthread_cond_destroy(&ep->work);
-    pthread_cond_destroy(&ep->space);
-    pthread_mutex_destroy(&ep->mu);
+    fmt_worker_stop(&ep->w, &ep->quit);
     for (size_t i = 0; i < ENC_JOBS; i++)
         fmt_buf_release(&ep->jobs[i].ev);
     free(ep);
@@ -1057,9 +1035,7 @@ struct zjob {
 };
 
 struct zpipe {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done_cv;
+    struct fmt_worker w;          /* w.done: a block compressed */
     uint64_t submitted, done, written;
     int quit;
     struct zjob jobs[ZJOBS];
@@ -1071,22 +1047,22 @@ static void *zpipe_main(void *arg)
     struct segenc_zip zip;
 
     segenc_zip_init(&zip);
-    pthread_mutex_lock(&zp->mu);
+    pthread_mutex_lock(&zp->w.mu);
     for (;;) {
         struct zjob *j;
         while (!zp->quit && zp->done == zp->submitted)
-            pthread_cond_wait(&zp->work, &zp->mu);
+            pthread_cond_wait(&zp->w.work, &zp->w.mu);
         if (zp->quit)
             break;
         j = &zp->jobs[zp->done % ZJOBS];
-        pthread_mutex_unlock(&zp->mu);
+        pthread_mutex_unlock(&zp->w.mu);
         j->z.len = 0;
         j->rc = segenc_deflate(&zip, &j->z, j->raw.p, j->raw.len);
-        pthread_mutex_lock(&zp->mu);
+        pthread_mutex_lock(&zp->w.mu);
         zp->done++;
-        pthread_cond_signal(&zp->done_cv);
+        pthread_cond_signal(&zp->w.done);
     }
-    pthread_mutex_unlock(&zp->mu);
+    pthread_mutex_unlock(&zp->w.mu);
     segenc_zip_release(&zip);
     return NULL;
 }
@@ -1098,22 +1074,8 @@ static struct zpipe *zpipe_start(void)
 
     if (!zp)
         return NULL;
-    if (pthread_mutex_init(&zp->mu, NULL) != 0)
-        goto fail;
-    if (pthread_cond_init(&zp->work, NULL) != 0)
-        goto fail_mu;
-    if (pthread_cond_init(&zp->done_cv, NULL) != 0)
-        goto fail_work;
-    if (pthread_create(&zp->thread, NULL, zpipe_main, zp) != 0)
-        goto fail_done;
-    return zp;
-fail_done:
-    pthread_cond_destroy(&zp->done_cv);
-fail_work:
-    pthread_cond_destroy(&zp->work);
-fail_mu:
-    pthread_mutex_destroy(&zp->mu);
-fail:
+    if (fmt_worker_start(&zp->w, zpipe_main, zp) == 0)
+        return zp;
     free(zp);
     return NULL;
 }
@@ -1123,14 +1085,7 @@ static void zpipe_stop(struct zpipe *zp)
 {
     if (!zp)
         return;
-    pthread_mutex_lock(&zp->mu);
-    zp->quit = 1;
-    pthread_cond_signal(&zp->work);
-    pthread_mutex_unlock(&zp->mu);
-    pthread_join(zp->thread, NULL);
-    pthread_cond_destroy(&zp->work);
-    pthread_cond_destroy(&zp->done_cv);
-    pthread_mutex_destroy(&zp->mu);
+    fmt_worker_stop(&zp->w, &zp->quit);
     for (size_t i = 0; i < ZJOBS; i++) {
         fmt_buf_release(&zp->jobs[i].raw);
         fmt_buf_release(&zp->jobs[i].z);
@@ -1156,10 +1111,10 @@ static int zpipe_write_one(struct merger *m, struct fmt_err *err)
     struct zpipe *zp = m->zp;
     struct zjob *j;
 
-    pthread_mutex_lock(&zp->mu);
+    pthread_mutex_lock(&zp->w.mu);
     while (zp->done == zp->written)
-        pthread_cond_wait(&zp->done_cv, &zp->mu);
-    pthread_mutex_unlock(&zp->mu);
+        pthread_cond_wait(&zp->w.done, &zp->w.mu);
+    pthread_mutex_unlock(&zp->w.mu);
     j = &zp->jobs[zp->written % ZJOBS];
     if (j->rc != FMT_OK)
         return fmt_errorf(err, FMT_ENOMEM, "out of memory");
@@ -1194,10 +1149,10 @@ static int zpipe_submit(struct merger *m, struct fmt_buf *raw, uint32_t first,
     j->first = first;
     *raw = t;
     raw->len = 0;
-    pthread_mutex_lock(&zp->mu);
+    pthread_mutex_lock(&zp->w.mu);
     zp->submitted++;
-    pthread_cond_signal(&zp->work);
-    pthread_mutex_unlock(&zp->mu);
+    pthread_cond_signal(&zp->w.work);
+    pthread_mutex_unlock(&zp->w.mu);
     return FMT_OK;
 }
 

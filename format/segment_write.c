@@ -98,6 +98,7 @@
 #include "io.h"
 #include "segenc.h"
 #include "segformat.h"
+#include "worker.h"
 
 #define NO_DOC UINT32_MAX
 
@@ -1336,9 +1337,7 @@ struct agg {
 };
 
 struct pipe {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done_cv;
+    struct fmt_worker w;     /* w.done: a job finished */
     struct fmt_analyzer *an; /* the helper's own */
     uint64_t submitted, done, collected;
     int quit;
@@ -1553,25 +1552,25 @@ static void *pipe_main(void *arg)
     struct segenc_zip zip;
 
     segenc_zip_init(&zip);
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->w.mu);
     for (;;) {
         while (!p->quit && p->done == p->submitted)
-            pthread_cond_wait(&p->work, &p->mu);
+            pthread_cond_wait(&p->w.work, &p->w.mu);
         if (p->quit)
             break;
-        pthread_mutex_unlock(&p->mu);
+        pthread_mutex_unlock(&p->w.mu);
         {
             struct job *j = &p->jobs[p->done % PIPE_JOBS];
             size_t cap = j->out.cap;
             run_job(p, &zip, j);
             p->out_caps += j->out.cap - cap;
         }
-        pthread_mutex_lock(&p->mu);
+        pthread_mutex_lock(&p->w.mu);
         p->helper_bytes = p->out_caps + agg_bytes(&p->agg);
         p->done++;
-        pthread_cond_signal(&p->done_cv);
+        pthread_cond_signal(&p->w.done);
     }
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->w.mu);
     segenc_zip_release(&zip);
     return NULL;
 }
@@ -1673,11 +1672,11 @@ static int pipe_collect(struct fmt_seg_builder *b, uint64_t upto)
 
     for (;;) {
         uint64_t avail;
-        pthread_mutex_lock(&p->mu);
+        pthread_mutex_lock(&p->w.mu);
         while (p->collected < upto && p->done == p->collected)
-            pthread_cond_wait(&p->done_cv, &p->mu);
+            pthread_cond_wait(&p->w.done, &p->w.mu);
         avail = p->done;
-        pthread_mutex_unlock(&p->mu);
+        pthread_mutex_unlock(&p->w.mu);
         if (p->collected == avail)
             return FMT_OK;
         for (; p->collected < avail; p->collected++) {
@@ -1704,10 +1703,10 @@ static int pipe_slot(struct fmt_seg_builder *b, struct job **j)
 
 static void pipe_submit(struct pipe *p)
 {
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->w.mu);
     p->submitted++;
-    pthread_cond_signal(&p->work);
-    pthread_mutex_unlock(&p->mu);
+    pthread_cond_signal(&p->w.work);
+    pthread_mutex_unlock(&p->w.mu);
 }
 
 static int pipe_compress(struct fmt_seg_builder *b)
@@ -1726,9 +1725,9 @@ static int pipe_compress(struct fmt_seg_builder *b)
     j->in = b->doc_raw;
     b->doc_raw = t;
     b->doc_raw.len = 0;
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->w.mu);
     backlog = p->submitted - p->done;
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->w.mu);
     if (backlog > PIPE_BEHIND) {
         /* the helper is the slower of the two: compress here, into the slot, which the
          * helper then passes over and the block is collected in its turn as before */
@@ -1812,9 +1811,9 @@ static size_t pipe_bytes(const struct fmt_seg_builder *b)
         return 0;
     for (size_t i = 0; i < PIPE_JOBS; i++)
         n += b->pipe->jobs[i].in.cap; /* the calling thread's: the helper only reads in */
-    pthread_mutex_lock(&b->pipe->mu);
+    pthread_mutex_lock(&b->pipe->w.mu);
     n += b->pipe->helper_bytes;
-    pthread_mutex_unlock(&b->pipe->mu);
+    pthread_mutex_unlock(&b->pipe->w.mu);
     return n + sizeof(*b->pipe);
 }
 
@@ -1824,14 +1823,7 @@ static void pipe_stop(struct fmt_seg_builder *b)
 
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->quit = 1;
-    pthread_cond_signal(&p->work);
-    pthread_mutex_unlock(&p->mu);
-    pthread_join(p->thread, NULL);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->done_cv);
-    pthread_mutex_destroy(&p->mu);
+    fmt_worker_stop(&p->w, &p->quit);
     for (size_t i = 0; i < PIPE_JOBS; i++) {
         fmt_buf_release(&p->jobs[i].in);
         fmt_buf_release(&p->jobs[i].out);
@@ -1858,23 +1850,10 @@ int fmt_seg_builder_set_threads(struct fmt_seg_builder *b, unsigned nthreads,
         free(p);
         return rc;
     }
-    if (pthread_mutex_init(&p->mu, NULL) != 0)
-        goto fail_an;
-    if (pthread_cond_init(&p->work, NULL) != 0)
-        goto fail_mu;
-    if (pthread_cond_init(&p->done_cv, NULL) != 0)
-        goto fail_work;
-    if (pthread_create(&p->thread, NULL, pipe_main, p) != 0)
-        goto fail_done;
-    b->pipe = p;
-    return FMT_OK;
-fail_done:
-    pthread_cond_destroy(&p->done_cv);
-fail_work:
-    pthread_cond_destroy(&p->work);
-fail_mu:
-    pthread_mutex_destroy(&p->mu);
-fail_an:
+    if (fmt_worker_start(&p->w, pipe_main, p) == 0) {
+        b->pipe = p;
+        return FMT_OK;
+    }
     fmt_analyzer_free(p->an);
     free(p);
     return fmt_errorf(err, FMT_ENOMEM, "segment builder: cannot start a thread");
