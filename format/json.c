@@ -154,6 +154,38 @@ static int unicode_escape(struct parser *ps, struct fmt_buf *out)
     return put_utf8(out, hi);
 }
 
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_80 0x8080808080808080ull
+
+/* Whether one of the 8 bytes of W is '"', '\\' or a control character (< 0x20): the
+ * "has a zero byte" and "has a byte less than n" tests of bit twiddling (exact as a yes/no,
+ * a hit in one byte can only add false hits in the bytes above it). */
+static inline int has_special(uint64_t w)
+{
+    uint64_t quote = w ^ (BYTES_01 * '"'), bslash = w ^ (BYTES_01 * '\\');
+
+    return (((quote - BYTES_01) & ~quote) | ((bslash - BYTES_01) & ~bslash) |
+            ((w - BYTES_01 * 0x20) & ~w)) & BYTES_80 ? 1 : 0;
+}
+
+/* Index of the first '"', '\\' or control character in P[i..len), or len. Article bodies
+ * are long runs without one: 8 bytes are checked at a time. */
+static size_t plain_run_end(const char *p, size_t i, size_t len)
+{
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (has_special(w))
+            break;
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\' || c < 0x20)
+            break;
+    }
+    return i;
+}
+
 /* String at ps->i (on the opening quote), decoded into OUT (reset first). */
 static int parse_string(struct parser *ps, struct fmt_buf *out)
 {
@@ -163,12 +195,7 @@ static int parse_string(struct parser *ps, struct fmt_buf *out)
         size_t run = ps->i;
         int rc;
 
-        while (ps->i < ps->len) {
-            unsigned char c = (unsigned char)ps->p[ps->i];
-            if (c == '"' || c == '\\' || c < 0x20)
-                break;
-            ps->i++;
-        }
+        ps->i = plain_run_end(ps->p, ps->i, ps->len);
         if (fmt_buf_append(out, ps->p + run, ps->i - run) != FMT_OK)
             return fmt_errorf(ps->err, FMT_ENOMEM, "out of memory");
         if (ps->i >= ps->len)
