@@ -849,7 +849,6 @@ struct seg_out {
     uint64_t term_pos_len;         /* bytes of the current term's encoded positions */
     uint32_t *posv;                /* one block's position deltas, posv_cap allocated */
     size_t posv_cap;
-    struct fmt_buf rice;           /* one block's encoded positions */
 };
 
 /* Decode the next COUNT position varints at *PP (< END) into o->posv and choose their
@@ -876,18 +875,17 @@ static int block_positions(struct seg_out *o, const uint8_t **pp, const uint8_t 
 }
 
 /* Re-encode the varint postings of E as skip table + blocks, appended to the file. The
- * positions bytes of each block (for the skip entries and the dictionary) are computed
- * here when LENS is NULL; otherwise the positions pass has encoded E already and left
- * them in e->pos_bytes and, for a list of more than one block, one u32 a block at *LENS
- * (advanced past them). */
+ * positions pass has encoded E's positions already (when its namespace keeps them) and
+ * left their bytes in e->pos_bytes and, for a list of more than one block, each block's
+ * bytes at *LENS, one u32 a block (advanced past them): the skip entries and the
+ * dictionary need them. */
 static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
                           const struct term_entry *e, uint8_t ns, const uint32_t **lens)
 {
     const uint8_t *p = e->post.p, *end = p + e->post.len;
-    const uint8_t *pp = e->pos.p, *pend = pp ? pp + e->pos.len : pp; /* NULL: no positions */
     unsigned nf = fmt_ns_fields(ns);
     uint32_t doc = UINT32_MAX, n = 0, block_prev = UINT32_MAX;
-    uint64_t npos = 0, pos_len = 0;
+    uint64_t pos_len = 0;
     uint8_t head[FMT_VARINT_MAX];
     struct segenc_block *blk = &o->blk;
     int rc = FMT_OK;
@@ -908,19 +906,13 @@ static int write_postings(const struct fmt_seg_builder *b, struct seg_out *o,
             blk->len[0][n] = fmt_get_u32le(b->title_len.p + 4 * (size_t)doc);
             blk->len[1][n] = fmt_get_u32le(b->body_len.p + 4 * (size_t)doc);
         }
-        npos += tf[0] + tf[1];
         if (++n == FMT_BLOCK || k + 1 == e->df) {
-            unsigned rk;
             pos_len = 0;
-            if (fmt_ns_has_positions(ns) && lens)
+            if (fmt_ns_has_positions(ns))
                 pos_len = e->df > FMT_BLOCK ? *(*lens)++ : e->pos_bytes;
-            else if (fmt_ns_has_positions(ns))
-                rc = block_positions(o, &pp, pend, npos, &rk, &pos_len);
             o->term_pos_len += pos_len;
-            npos = 0;
             blk->n = n;
-            if (rc == FMT_OK)
-                rc = segenc_block(&o->blocks, &o->skip, ns, blk, block_prev, pos_len);
+            rc = segenc_block(&o->blocks, &o->skip, ns, blk, block_prev, pos_len);
             block_prev = blk->docs[n - 1];
             n = 0;
         }
@@ -957,9 +949,9 @@ static void append_section(struct seg_out *o, enum seg_section s, const struct f
     end_section(o, s);
 }
 
-/* Append E's positions, per block of FMT_BLOCK docs u8 k and the Rice codes, to OUT, or to
- * the file when OUT is NULL; *TOTAL = the bytes appended. With LENS, a list of more than
- * one block also leaves each block's bytes there, one u32 a block. */
+/* Append E's positions, per block of FMT_BLOCK docs u8 k and the Rice codes, to OUT;
+ * *TOTAL = the bytes appended. A list of more than one block also leaves each block's
+ * bytes at LENS, one u32 a block. */
 static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_t ns,
                            struct fmt_buf *out, uint32_t *lens, uint64_t *total)
 {
@@ -979,18 +971,10 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
         if (++n == FMT_BLOCK || d + 1 == e->df) {
             unsigned k;
             uint64_t len;
-            if (block_positions(o, &pp, pend, npos, &k, &len) != FMT_OK)
+            if (block_positions(o, &pp, pend, npos, &k, &len) != FMT_OK ||
+                segenc_rice_block(out, o->posv, (size_t)npos, k, len) != FMT_OK)
                 return FMT_ENOMEM;
-            if (out) {
-                if (segenc_rice_block(out, o->posv, (size_t)npos, k, len) != FMT_OK)
-                    return FMT_ENOMEM;
-            } else {
-                o->rice.len = 0;
-                if (segenc_rice_block(&o->rice, o->posv, (size_t)npos, k, len) != FMT_OK)
-                    return FMT_ENOMEM;
-                fmt_file_append(&o->f, o->rice.p, o->rice.len);
-            }
-            if (lens && e->df > FMT_BLOCK)
+            if (e->df > FMT_BLOCK)
                 *lens++ = (uint32_t)len;
             sum += len;
             n = 0;
@@ -1001,13 +985,16 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
     return FMT_OK;
 }
 
-/* The positions pass over the sorted terms. With two threads it runs on a thread of its own
- * into a buffer (POS: the whole positions section, about 5% of the builder's memory, 3.6 MB
- * for all of Reuters + BBC) while the calling thread writes the postings section and the
- * dictionary. The calling thread does not decode positions then: for every term the pass
- * leaves its positions bytes in the term's pos_bytes and, for a list of more than one
- * block, each block's bytes in LENS (one u32 a block of those lists, in term order: 4
- * bytes a 128 postings), and it publishes in DONE how many terms it has finished; the
+/* The positions pass over the sorted terms, into a buffer (POS: the whole positions
+ * section, about 5% of the builder's memory, 3.6 MB for all of Reuters + BBC). For every
+ * term it leaves the term's positions bytes in its pos_bytes and, for a list of more than
+ * one block, each block's bytes in LENS (one u32 a block of those lists, in term order: 4
+ * bytes a 128 postings), which the postings (skip entries) and the dictionary need. With
+ * one thread the calling thread runs it a term at a time just before the term's postings,
+ * so that each term's buffers are read once, while they are in the cache (a second pass
+ * over all terms after the postings section cost 5% of a one-thread ingest). With two
+ * threads it runs on a thread of its own while the calling thread writes the postings
+ * section and the dictionary: it publishes in DONE how many terms it has finished, and the
  * calling thread sleeps when it catches up (until the pass is POS_PASS_AHEAD terms ahead,
  * so that it does not wake for each term). Both passes read the term buffers only. */
 struct pos_pass {
@@ -1017,6 +1004,7 @@ struct pos_pass {
     struct fmt_buf pos;
     uint32_t pos_crc;    /* CRC32 of pos, computed by the pass when it is done */
     uint32_t *lens;
+    uint32_t *lens_end;  /* where the pass writes the next block lengths */
     atomic_size_t done;  /* order[0, done) encoded: their pos_bytes and lens are written */
     atomic_size_t want;  /* 0, or the done count the calling thread sleeps for */
     atomic_int rc;       /* the first error; done jumps to nterms after it */
@@ -1026,23 +1014,31 @@ struct pos_pass {
 
 #define POS_PASS_AHEAD 1024
 
+/* Encode the positions of term I of the pass (when its namespace keeps positions). */
+static int pos_pass_step(struct pos_pass *pp, size_t i)
+{
+    struct term_entry *e = &pp->b->terms[pp->order[i]];
+    uint8_t ns = pp->b->keys.p[e->key_off];
+    int rc;
+
+    if (!fmt_ns_has_positions(ns))
+        return FMT_OK;
+    rc = write_positions(&pp->o, e, ns, &pp->pos, pp->lens_end, &e->pos_bytes);
+    if (rc == FMT_OK && e->df > FMT_BLOCK)
+        pp->lens_end += (e->df + FMT_BLOCK - 1) / FMT_BLOCK;
+    return rc;
+}
+
 static void *pos_pass_main(void *arg)
 {
     struct pos_pass *pp = arg;
-    uint32_t *lens = pp->lens;
     size_t n = pp->b->nterms, w;
 
     for (size_t i = 0; i < n; i++) {
-        struct term_entry *e = &pp->b->terms[pp->order[i]];
-        uint8_t ns = pp->b->keys.p[e->key_off];
-        if (fmt_ns_has_positions(ns)) {
-            int rc = write_positions(&pp->o, e, ns, &pp->pos, lens, &e->pos_bytes);
-            if (rc != FMT_OK) {
-                atomic_store(&pp->rc, rc);
-                i = n - 1; /* publish every term: the writer stops at rc */
-            }
-            if (e->df > FMT_BLOCK)
-                lens += (e->df + FMT_BLOCK - 1) / FMT_BLOCK;
+        int rc = pos_pass_step(pp, i);
+        if (rc != FMT_OK) {
+            atomic_store(&pp->rc, rc);
+            i = n - 1; /* publish every term: the writer stops at rc */
         }
         atomic_store(&pp->done, i + 1);
         w = atomic_load(&pp->want);
@@ -1084,7 +1080,7 @@ static void pos_pass_free(struct pos_pass *pp)
 }
 
 /* A positions pass over the terms in ORDER, with NLENS block lengths; NULL when out of
- * memory (the caller then encodes positions itself). */
+ * memory. */
 static struct pos_pass *pos_pass_new(struct fmt_seg_builder *b, const uint32_t *order,
                                      size_t nlens)
 {
@@ -1103,14 +1099,15 @@ static struct pos_pass *pos_pass_new(struct fmt_seg_builder *b, const uint32_t *
         free(pp);
         return NULL;
     }
+    pp->lens_end = pp->lens;
     return pp;
 }
 
 static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
 {
     uint32_t *order;
-    struct pos_pass *pp = NULL;
-    const uint32_t *lens = NULL;
+    struct pos_pass *pp;
+    const uint32_t *lens;
     pthread_t thread;
     size_t nlens = 0;
     int rc = FMT_OK, threaded = 0;
@@ -1122,7 +1119,11 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
         if (e->df > FMT_BLOCK && fmt_ns_has_positions(b->keys.p[e->key_off]))
             nlens += (e->df + FMT_BLOCK - 1) / FMT_BLOCK;
     }
-    if (b->pipe && b->nterms >= POS_PASS_MIN_TERMS && (pp = pos_pass_new(b, order, nlens))) {
+    if (!(pp = pos_pass_new(b, order, nlens))) {
+        free(order);
+        return FMT_ENOMEM;
+    }
+    if (b->pipe && b->nterms >= POS_PASS_MIN_TERMS) {
         if (pthread_mutex_init(&pp->mu, NULL) == 0) {
             if (pthread_cond_init(&pp->cv, NULL) == 0) {
                 threaded = pthread_create(&thread, NULL, pos_pass_main, pp) == 0;
@@ -1132,8 +1133,8 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
             if (!threaded)
                 pthread_mutex_destroy(&pp->mu);
         }
-        lens = pp->lens;
     }
+    lens = pp->lens;
     begin_section(o, SEC_POSTINGS);
     for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
         const struct term_entry *e = &b->terms[order[i]];
@@ -1143,8 +1144,10 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
             pos_pass_wait(pp, i, b->nterms);
             if ((rc = atomic_load(&pp->rc)) != FMT_OK)
                 break;
+        } else if (!threaded && (rc = pos_pass_step(pp, i)) != FMT_OK) {
+            break;
         }
-        rc = write_postings(b, o, e, key[0], threaded ? &lens : NULL);
+        rc = write_postings(b, o, e, key[0], &lens);
         if (rc == FMT_OK)
             rc = segenc_dict_add(&o->dict, key, e->key_len, e->df, e->df_title, start,
                                  o->post_off - start, o->pos_off, o->term_pos_len);
@@ -1160,16 +1163,8 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
             rc = atomic_load(&pp->rc);
         if (rc == FMT_OK)
             fmt_file_append_crc(&o->f, pp->pos.p, pp->pos.len, pp->pos_crc);
-    } else {
-        /* second pass: positions encoded again from the terms' buffers (no section-sized
-         * copy) */
-        for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
-            const struct term_entry *e = &b->terms[order[i]];
-            uint8_t ns = b->keys.p[e->key_off];
-            uint64_t total;
-            if (fmt_ns_has_positions(ns))
-                rc = write_positions(o, e, ns, NULL, NULL, &total);
-        }
+    } else if (rc == FMT_OK) {
+        fmt_file_append(&o->f, pp->pos.p, pp->pos.len);
     }
     end_section(o, SEC_POSITIONS);
     pos_pass_free(pp);
@@ -1182,7 +1177,6 @@ static void seg_out_release(struct seg_out *o)
     segenc_dict_release(&o->dict);
     fmt_buf_release(&o->skip);
     fmt_buf_release(&o->blocks);
-    fmt_buf_release(&o->rice);
     free(o->posv);
 }
 
