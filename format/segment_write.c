@@ -427,13 +427,16 @@ static int add_occurrence(struct fmt_seg_builder *b, const uint8_t *key, size_t 
 }
 
 /* Occurrences are queued BATCH at a time: each one's table slot is prefetched when it is
- * queued and looked up when the batch is full, so the cache misses of a batch overlap
- * (the table is megabytes; a lookup is one miss). Order is kept: the batch is flushed
- * before anything else reads the term table (end of each field, finish_doc). */
+ * queued; when the batch is full the term entries the slots point at are prefetched, then
+ * all are looked up, so the cache misses of a batch overlap (the table and the entries are
+ * megabytes: a lookup is two misses). Order is kept: the batch is flushed before anything
+ * else reads the term table (end of each field, finish_doc). */
 static int batch_flush(struct fmt_seg_builder *b)
 {
     int rc = FMT_OK;
 
+    for (unsigned i = 0; i < b->nbatch; i++)
+        prefetch_entry(b, b->batch[i].hash);
     for (unsigned i = 0; i < b->nbatch && rc == FMT_OK; i++) {
         const struct pending *q = &b->batch[i];
         rc = add_occurrence_h(b, b->batch_keys + q->koff, q->len, q->hash, q->field, q->pos);
