@@ -153,6 +153,79 @@ static void test_content_hash_from_the_sketch_pass_is_the_pinned_hash(void **sta
     fmt_buf_release(&body);
 }
 
+/* FNV-1a over a sketch's values and count, and a content hash. */
+static uint64_t sketch_digest(const struct idx_sketch *s, uint64_t content_hash)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (unsigned i = 0; i < IDX_ND_BINS; i++)
+        h = (h ^ s->v[i]) * 0x100000001b3ull;
+    return ((h ^ s->nshingles) * 0x100000001b3ull) ^ content_hash;
+}
+
+/* Sketches and content hashes are stored in existing indexes and compared with those of
+ * new articles, so they are pinned: a 25-word body (most bins densified, many past the
+ * table of first probes) and pieces of a body with mixed separators, capitals and
+ * non-ASCII words cut around the byte loop's 512-byte steps: a word across a step, text
+ * ending on a separator, inside a word and on a step. */
+static void test_sketches_and_content_hashes_are_pinned(void **state)
+{
+    static const struct {
+        size_t off, len; /* len 0: to the end */
+        uint64_t digest;
+    } want[] = {
+        {0, 512, 0x6f9bafa1d7bced20ull}, /* "- " */
+        {0, 513, 0xeae84c3d3c381adbull}, /* "- d": a word past the step */
+        {0, 514, 0x33e3a10ca9aa9dc7ull},
+        {1, 512, 0x48bc1f42ed9e53b2ull}, /* "- d": ends in a word on the step */
+        {0, 1024, 0x7c5ff6b996ae93c5ull},
+        {0, 0, 0x3fe9ab3984b67598ull},   /* ends in "na\xc3\xafve" */
+        {1, 0, 0xe5c897a6e1adaa65ull},
+        {2, 0, 0x467cbc7349830b31ull},   /* "dn...": a word across the step */
+    };
+    static const char *sep[] = {" ", ", ", "\n\n", " \xe2\x80\x94 ", "-", " (", ") "};
+    struct fmt_buf b, cut;
+    struct fmt_article a;
+    struct idx_sketch s;
+    uint64_t r = 99, h;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    a.title = "Pinned";
+    fmt_buf_init(&b);
+    fmt_buf_init(&cut);
+    story(&b, 7, 25);
+    a.body = (char *)b.p;
+    idx_sketch_article(&a, &s, &h);
+    assert_true(s.nshingles == 21);
+    assert_true(sketch_digest(&s, h) == 0x7494d30433974b48ull);
+    b.len = 0;
+    for (size_t i = 0; b.len < 2000; i++) {
+        size_t at = b.len;
+        if (i % 11 == 3) {
+            assert_int_equal(fmt_buf_append(&b, " caf\xc3\xa9 na\xc3\xafve", 13), FMT_OK);
+        } else {
+            put_word(&b, rnd(&r) % 5000);
+            if (i % 5 == 0)
+                b.p[at + 1] = (uint8_t)(b.p[at + 1] - 32); /* after put_word's space */
+        }
+        if (i % 3 == 0)
+            assert_int_equal(fmt_buf_append(&b, sep[i % 7], strlen(sep[i % 7])), FMT_OK);
+    }
+    assert_int_equal(fmt_buf_terminate(&b), FMT_OK);
+    for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+        size_t len = want[k].len ? want[k].len : b.len - want[k].off;
+        cut.len = 0;
+        assert_int_equal(fmt_buf_append(&cut, b.p + want[k].off, len), FMT_OK);
+        assert_int_equal(fmt_buf_terminate(&cut), FMT_OK);
+        a.body = (char *)cut.p;
+        idx_sketch_article(&a, &s, &h);
+        assert_true(s.nshingles > 0 && sketch_digest(&s, h) == want[k].digest);
+    }
+    fmt_buf_release(&b);
+    fmt_buf_release(&cut);
+}
+
 /* The syndicated rewrite: another headline (not sketched), a dateline, a last paragraph. */
 static void rewrite(struct fmt_buf *out, const char *body, uint64_t extra_seed, size_t extra)
 {
@@ -573,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_sketch_of_disjoint_texts_is_near_zero),
         cmocka_unit_test(test_sketch_of_short_text_is_empty_and_never_similar),
         cmocka_unit_test(test_content_hash_from_the_sketch_pass_is_the_pinned_hash),
+        cmocka_unit_test(test_sketches_and_content_hashes_are_pinned),
         cmocka_unit_test(test_rewrite_with_dateline_and_extra_paragraph_is_above_threshold),
         cmocka_unit_test(test_estimate_tracks_exact_jaccard_over_random_pairs),
         cmocka_unit_test(test_band_keys_collide_for_near_copies_not_for_unrelated),
