@@ -103,6 +103,7 @@
 #define NO_DOC UINT32_MAX
 
 #define BATCH 16 /* occurrences looked up together (batch_add) */
+#define WRITE_AHEAD 8 /* terms prefetched ahead while writing (write_terms) */
 #define TERM_BUF_FIRST 16     /* bytes of a term buffer's first allocation, from a slab */
 #define SLAB_SIZE (64 * 1024) /* bytes of a slab of first allocations */
 #define POS_PASS_MIN_TERMS 4096 /* fewer terms: a thread costs more than it saves */
@@ -1243,6 +1244,16 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
         const struct term_entry *e = &b->terms[order[i]];
         const uint8_t *key = b->keys.p + e->key_off;
         uint64_t start = o->post_off;
+        /* the terms are in key order, scattered in memory: fetch ahead, the entry of the
+         * term WRITE_AHEAD on, then what the entry of the term half as far points at */
+        if (i + WRITE_AHEAD < b->nterms)
+            __builtin_prefetch(&b->terms[order[i + WRITE_AHEAD]]);
+        if (i + WRITE_AHEAD / 2 < b->nterms) {
+            const struct term_entry *f = &b->terms[order[i + WRITE_AHEAD / 2]];
+            __builtin_prefetch(f->post.p);
+            __builtin_prefetch(f->pos.p);
+            __builtin_prefetch(b->keys.p + f->key_off);
+        }
         if (threaded && fmt_ns_has_positions(key[0])) {
             pos_pass_wait(pp, i, b->nterms);
             if ((rc = atomic_load(&pp->rc)) != FMT_OK)
