@@ -48,7 +48,7 @@ unsigned fmt_bits_needed(const uint32_t *v, size_t n)
 void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
 {
     uint64_t acc = 0;
-    unsigned have = 0;
+    unsigned have = 0; /* bits in acc, < 32 between values: a value fits beside them */
     size_t o = 0;
 
     if (bits == 0)
@@ -56,14 +56,17 @@ void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
     for (size_t i = 0; i < n; i++) {
         acc |= (uint64_t)v[i] << have;
         have += bits;
-        while (have >= 8) {
-            out[o++] = (uint8_t)acc;
-            acc >>= 8;
-            have -= 8;
+        if (have >= 32) { /* 4 whole bytes: one store instead of a byte loop */
+            fmt_put_u32le(out + o, (uint32_t)acc);
+            o += 4;
+            acc >>= 32;
+            have -= 32;
         }
     }
-    if (have)
-        out[o] = (uint8_t)acc;
+    for (; have > 0; have = have > 8 ? have - 8 : 0) {
+        out[o++] = (uint8_t)acc;
+        acc >>= 8;
+    }
 }
 
 static inline uint64_t load_le64(const uint8_t *p)
