@@ -28,9 +28,11 @@ struct fmt_seg_merge_opts {
                          * moved to temporary files PATH.post.tmp, PATH.pos.tmp and
                          * PATH.dict.tmp (removed before fmt_seg_merge returns); 0 means
                          * FMT_SEG_MERGE_SPILL */
-    unsigned threads;   /* 2: a helper thread compresses the doc store while the caller's
-                         * re-packs it; 1: the caller's thread only; 0: 2 on a machine with
-                         * 2+ CPUs, else 1. The file written is the same either way. */
+    unsigned threads;   /* 2: a helper thread encodes postings while the caller's merges
+                         * them, and compresses the doc store while the caller's re-packs
+                         * it, and the inputs' checksums are checked on a thread beside the
+                         * doc-store copy; 1: the caller's thread only; 0: 2 on a machine
+                         * with 2+ CPUs, else 1. The file written is the same either way. */
 };
 
 /* Write to PATH (created exclusively, fsynced, closed; every write through format/io) the

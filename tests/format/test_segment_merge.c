@@ -340,11 +340,13 @@ static void test_merge_with_every_doc_deleted_writes_nothing(void **state)
     assert_int_equal(merge_and_compare(*state, sp, 2, 3, 0, 2, NULL), 0);
 }
 
-/* Write a 300-article input, damage it with DAMAGE (on the file's bytes), merge it alone:
- * FMT_ECORRUPT with WANT in the message, and nothing left but the input. */
+/* Write a 300-article input, damage it with DAMAGE (on the file's bytes), merge it alone
+ * with THREADS threads: FMT_ECORRUPT with WANT in the message, and nothing left but the
+ * input. */
 static void merge_damaged_input(struct fixture *fx, void (*damage)(struct fmt_buf *),
-                                const char *want)
+                                const char *want, unsigned threads)
 {
+    struct fmt_seg_merge_opts opts = {0, threads};
     char in_path[128], out[128];
     struct fmt_seg *seg;
     struct fmt_seg_merge_input in;
@@ -373,10 +375,11 @@ static void merge_damaged_input(struct fixture *fx, void (*damage)(struct fmt_bu
     assert_int_equal(fmt_seg_open(&seg, in_path, &err), FMT_OK);
     in.seg = seg;
     in.deleted = NULL;
-    assert_int_equal(fmt_seg_merge(&in, 1, out, NULL, &ndocs, &err), FMT_ECORRUPT);
+    assert_int_equal(fmt_seg_merge(&in, 1, out, &opts, &ndocs, &err), FMT_ECORRUPT);
     assert_non_null(strstr(err.msg, want));
     fmt_seg_close(seg);
     assert_int_equal(count_files(fx->dir), 1); /* no output, no temporaries */
+    assert_int_equal(unlink(in_path), 0);
 }
 
 /* the start of the postings section overwritten (the footer stays valid) */
@@ -393,14 +396,17 @@ static void damage_docstore(struct fmt_buf *f)
 
 static void test_merge_of_a_corrupt_input_fails_cleanly(void **state)
 {
-    merge_damaged_input(*state, damage_postings, "in.nxs");
+    merge_damaged_input(*state, damage_postings, "in.nxs", 1);
+    merge_damaged_input(*state, damage_postings, "in.nxs", 2);
 }
 
 /* A byte flipped in the doc store of an input whose blocks are copied as they are: the
- * checksum catches it. */
+ * checksum catches it, checked before the copy with one thread and beside it (on a thread
+ * of its own) with two. */
 static void test_merge_of_a_damaged_doc_store_fails_on_the_checksum(void **state)
 {
-    merge_damaged_input(*state, damage_docstore, "in.nxs: checksum mismatch");
+    merge_damaged_input(*state, damage_docstore, "in.nxs: checksum mismatch", 1);
+    merge_damaged_input(*state, damage_docstore, "in.nxs: checksum mismatch", 2);
 }
 
 /* A temporary file that cannot be created (its name is taken by a directory) fails the
