@@ -532,13 +532,12 @@ static int input_next(struct merger *m, size_t i, struct fmt_err *err)
 /* Encode output block BLK of namespace NS, with its position deltas POSV[0..NPOSV), to the
  * current term's blocks and the positions section (encoding side: see encpipe). */
 static int encode_block(struct merger *m, uint8_t ns, const struct segenc_block *blk,
-                        const uint32_t *posv, size_t nposv, struct fmt_err *err)
+                        const uint32_t *posv, size_t nposv, unsigned k, uint64_t pos_len,
+                        struct fmt_err *err)
 {
-    uint64_t pos_len = 0;
     int rc;
 
     if (fmt_ns_has_positions(ns)) {
-        unsigned k = segenc_rice_pick(posv, nposv, &pos_len);
         m->scratch.len = 0;
         if (segenc_rice_block(&m->scratch, posv, nposv, k, pos_len) != FMT_OK)
             return fmt_errorf(err, FMT_ENOMEM, "out of memory");
@@ -694,7 +693,9 @@ static int merge_term(struct merger *m, struct fmt_err *err)
  * in order, so the file is the same as with one thread (tests/format/test_segment_merge.c
  * compares them). A job is a batch of events: one job per block and term took the lock
  * and woke a thread millions of times on a 1M compaction and made it slower (10.8 s
- * against 9.6 on one thread); batches of 256 KiB made it 7.7 s. The helper owns the output, the spills, the dictionary and the current
+ * against 9.6 on one thread); batches of 256 KiB made it 7.7 s. The helper is the busier
+ * stage, so the calling thread also picks each block's positions encoding (Rice
+ * parameter and size, segenc_rice_pick). The helper owns the output, the spills, the dictionary and the current
  * term's skip table while it runs; the calling thread owns the inputs and the block
  * being filled. A helper error stops the calling thread at its next job. */
 
@@ -702,7 +703,8 @@ static int merge_term(struct merger *m, struct fmt_err *err)
 #define ENC_BATCH (256u << 10) /* event bytes per job: one lock and wake-up per batch */
 
 /* A job is a batch of events, all 32-bit words (so that arrays stay aligned):
- *   block: 0, ns, n, docs[n], tf[0][n], tf[1][n], len[0][n], len[1][n], nposv, posv[nposv]
+ *   block: 0, ns, n, docs[n], tf[0][n], tf[1][n], len[0][n], len[1][n], nposv, k,
+ *          pos_len low and high words (segenc_rice_pick of posv), posv[nposv]
  *   term:  1, key_len, df, df_title, key bytes zero-padded to whole words */
 struct enc_job {
     struct fmt_buf ev;
@@ -740,8 +742,8 @@ static int run_batch(struct encpipe *ep, const struct enc_job *j, struct fmt_err
             memcpy(b->len[0], w + 3 * n, n * sizeof(*w));
             memcpy(b->len[1], w + 4 * n, n * sizeof(*w));
             w += 5 * n;
-            rc = encode_block(ep->m, ns, b, w + 1, w[0], err);
-            w += 1 + w[0];
+            rc = encode_block(ep->m, ns, b, w + 4, w[0], w[1], w[2] | (uint64_t)w[3] << 32, err);
+            w += 4 + w[0];
         } else {
             uint32_t key_len = w[1];
             rc = finish_term(ep->m, (const uint8_t *)(w + 4), key_len, w[2], w[3], err);
@@ -865,11 +867,17 @@ static void encpipe_stop(struct encpipe *ep)
 static int emit_block(struct merger *m, uint8_t ns, struct fmt_err *err)
 {
     uint32_t n = m->blk.n, *w;
+    uint64_t pos_len = 0;
+    unsigned k = 0;
     int rc;
 
+    /* the positions' encoding is chosen here, on the calling thread, which has time to
+     * spare while the encoding thread is the busier one */
+    if (fmt_ns_has_positions(ns))
+        k = segenc_rice_pick(m->posv, m->nposv, &pos_len);
     if (!m->ep) {
-        rc = encode_block(m, ns, &m->blk, m->posv, m->nposv, err);
-    } else if ((rc = encpipe_room(m->ep, 4 + 5 * (size_t)n + m->nposv, &w, err)) == FMT_OK) {
+        rc = encode_block(m, ns, &m->blk, m->posv, m->nposv, k, pos_len, err);
+    } else if ((rc = encpipe_room(m->ep, 7 + 5 * (size_t)n + m->nposv, &w, err)) == FMT_OK) {
         w[0] = 0;
         w[1] = ns;
         w[2] = n;
@@ -881,8 +889,11 @@ static int emit_block(struct merger *m, uint8_t ns, struct fmt_err *err)
         memcpy(w + 4 * n, m->blk.len[1], n * sizeof(*w));
         w += 5 * n;
         w[0] = (uint32_t)m->nposv;
+        w[1] = k;
+        w[2] = (uint32_t)pos_len;
+        w[3] = (uint32_t)(pos_len >> 32);
         if (m->nposv) /* none in namespaces without positions (posv may be NULL) */
-            memcpy(w + 1, m->posv, m->nposv * sizeof(*w));
+            memcpy(w + 4, m->posv, m->nposv * sizeof(*w));
         if (m->ep->fill->ev.len >= ENC_BATCH)
             encpipe_submit(m->ep);
     }
