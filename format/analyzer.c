@@ -17,7 +17,9 @@
  *     TERM_MAX bytes are dropped without taking a position (base64 blobs, hashes).
  *
  * Speed: this is the hottest loop of indexing. ASCII bytes are classified by a 256-entry
- * table and lower-cased inline; utf8proc is called only for code points >= 0x80 (category)
+ * table and lower-cased inline; a plain word (ASCII letters and digits ended by a
+ * separator, most words of news text) is read by a fast path (scan_plain_word) with one
+ * lookup and one store a byte; utf8proc is called only for code points >= 0x80 (category)
  * and for words that contain one (folding). Nothing is allocated per token: the current
  * word, the utf8proc buffer and the stem cache live in struct fmt_analyzer.
  *
