@@ -36,15 +36,6 @@ size_t fmt_varint_decode_slow(const uint8_t *p, const uint8_t *end, uint64_t *v)
     return 0;
 }
 
-unsigned fmt_bits_needed(const uint32_t *v, size_t n)
-{
-    uint32_t all = 0;
-
-    for (size_t i = 0; i < n; i++)
-        all |= v[i];
-    return all ? 32u - (unsigned)__builtin_clz(all) : 0u;
-}
-
 void fmt_bitpack(uint8_t *out, const uint32_t *v, size_t n, unsigned bits)
 {
     uint64_t acc = 0;

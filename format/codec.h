@@ -61,9 +61,6 @@ static inline size_t fmt_varint_decode(const uint8_t *p, const uint8_t *end, uin
     return fmt_varint_decode_slow(p, end, v);
 }
 
-/* Bits needed for the largest of N values (0 when all are zero). */
-unsigned fmt_bits_needed(const uint32_t *v, size_t n);
-
 /* Bytes taken by N values of BITS bits each, byte-padded. */
 static inline size_t fmt_bitpack_size(size_t n, unsigned bits)
 {
