@@ -147,9 +147,9 @@ struct fmt_seg_builder {
                                   * the hash bits spare a probe the term entry's cache line */
     size_t table_cap;            /* power of two, load <= 1/2 */
     struct fmt_buf keys;         /* all term keys back to back */
-    uint8_t **slabs;             /* nslabs of SLAB_SIZE bytes: first term buffers */
-    size_t nslabs, slabs_cap;
-    size_t slab_used;            /* bytes of the last slab handed out */
+    struct fmt_buf slabs;        /* uint8_t * each, to SLAB_SIZE bytes: first term buffers */
+    uint8_t *slab;               /* the last slab, or NULL */
+    size_t slab_used;            /* bytes of it handed out */
     uint32_t *touched;           /* term indexes seen in the current doc */
     size_t ntouched, touched_cap;
     /* columns */
@@ -228,22 +228,17 @@ static int term_buf_reserve(struct fmt_seg_builder *b, struct fmt_buf *buf, size
     if (need <= buf->cap)
         return FMT_OK;
     if (buf->cap == 0 && need <= TERM_BUF_FIRST) {
-        if (b->nslabs == 0 || b->slab_used + TERM_BUF_FIRST > SLAB_SIZE) {
-            if (b->nslabs == b->slabs_cap) {
-                size_t n = b->slabs_cap ? b->slabs_cap * 2 : 16;
-                uint8_t **t = realloc(b->slabs, n * sizeof(*t));
-                if (!t)
-                    return FMT_ENOMEM;
-                b->slabs = t;
-                b->slabs_cap = n;
-            }
-            if (!(b->slabs[b->nslabs] = malloc(SLAB_SIZE)))
+        if (!b->slab || b->slab_used + TERM_BUF_FIRST > SLAB_SIZE) {
+            uint8_t *slab = malloc(SLAB_SIZE);
+            if (!slab || fmt_buf_append(&b->slabs, &slab, sizeof(slab)) != FMT_OK) {
+                free(slab);
                 return FMT_ENOMEM;
-            b->nslabs++;
+            }
+            b->slab = slab;
             b->slab_used = 0;
             b->bytes += SLAB_SIZE;
         }
-        buf->p = b->slabs[b->nslabs - 1] + b->slab_used;
+        buf->p = b->slab + b->slab_used;
         buf->cap = TERM_BUF_FIRST;
         b->slab_used += TERM_BUF_FIRST;
         return FMT_OK;
@@ -306,9 +301,12 @@ void fmt_seg_builder_free(struct fmt_seg_builder *b)
         term_buf_release(&b->terms[i].post);
         term_buf_release(&b->terms[i].pos);
     }
-    for (size_t i = 0; i < b->nslabs; i++)
-        free(b->slabs[i]);
-    free(b->slabs);
+    for (size_t i = 0; i < b->slabs.len; i += sizeof(uint8_t *)) {
+        uint8_t *slab;
+        memcpy(&slab, b->slabs.p + i, sizeof(slab));
+        free(slab);
+    }
+    fmt_buf_release(&b->slabs);
     for (size_t i = 0; i < b->nsources; i++)
         free(b->sources[i]);
     free(b->sources);
