@@ -334,7 +334,8 @@ uint32_t fmt_seg_builder_ndocs(const struct fmt_seg_builder *b)
 static size_t pipe_bytes(const struct fmt_seg_builder *b);
 
 /* Per term beyond the tracked buffer capacities: malloc's header and rounding for the two
- * buffers (2 x 16), and what fmt_seg_builder_write adds for it (a 16-byte sort record and
+ * buffers once they outgrow their slab bytes (2 x 16; an over-estimate for the many terms
+ * that never do), and what fmt_seg_builder_write adds for it (a 16-byte sort record and
  * about 16 bytes of dictionary entry). */
 #define TERM_OVERHEAD 64
 
