@@ -3,6 +3,9 @@
 
 #include <string.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 size_t fmt_varint_encode(uint8_t *out, uint64_t v)
 {
@@ -149,49 +152,87 @@ void fmt_bitunpack(uint32_t *out, const uint8_t *in, size_t n, unsigned bits)
     }
 }
 
+/* Values of V[0..n) wider than B bits, i.e. > 2^B - 1; four at a time with SSE2. */
+static inline size_t count_wider(const uint32_t *v, size_t n, unsigned b)
+{
+    size_t e = 0, i = 0;
+#ifdef __SSE2__
+    __m128i acc = _mm_setzero_si128(), zero = _mm_setzero_si128();
+    __m128i shift = _mm_cvtsi32_si128((int)b);
+
+    for (; i + 4 <= n; i += 4) {
+        __m128i x = _mm_srl_epi32(_mm_loadu_si128((const __m128i *)(v + i)), shift);
+        acc = _mm_sub_epi32(acc, _mm_cmpeq_epi32(x, zero)); /* counts the narrow ones */
+    }
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
+    acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
+    e = i - (size_t)(uint32_t)_mm_cvtsi128_si32(acc);
+#endif
+    for (; i < n; i++)
+        e += (v[i] >> b) != 0;
+    return e;
+}
+
+/* The bitwise OR of V[0..n). */
+static inline uint32_t or_all(const uint32_t *v, size_t n)
+{
+    uint32_t all = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    __m128i acc = _mm_setzero_si128();
+
+    for (; i + 4 <= n; i += 4)
+        acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(v + i)));
+    acc = _mm_or_si128(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
+    acc = _mm_or_si128(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
+    all = (uint32_t)_mm_cvtsi128_si32(acc);
+#endif
+    for (; i < n; i++)
+        all |= v[i];
+    return all;
+}
+
 size_t fmt_patch_encode(uint8_t *out, const uint32_t *v, size_t n)
 {
-    uint32_t low[FMT_BLOCK], high[FMT_BLOCK];
-    size_t count[33] = {0}, best_size, o, e = 0;
-    unsigned maxb = 0, best;
+    uint32_t low[FMT_BLOCK], high[FMT_BLOCK], all;
+    uint8_t idx[FMT_BLOCK];
+    size_t best_size, o, e = 0;
+    unsigned maxb, best;
 
-    for (size_t i = 0; i < n; i++) {
-        unsigned b = v[i] ? 32u - (unsigned)__builtin_clz(v[i]) : 0u;
-        count[b]++;
-        if (b > maxb)
-            maxb = b;
-    }
+    all = or_all(v, n);
+    maxb = all ? 32u - (unsigned)__builtin_clz(all) : 0u;
     best = maxb;
     best_size = 1 + fmt_bitpack_size(n, maxb);
     for (unsigned b = maxb; b-- > 0;) { /* exceptions: the values wider than b */
-        size_t size;
-        e += count[b + 1];
-        if (3 + e >= best_size)
+        size_t size, wider = count_wider(v, n, b);
+        if (3 + wider >= best_size)
             break; /* a narrower width has as many exceptions or more: never smaller */
-        size = 1 + fmt_bitpack_size(n, b) + 2 + e + fmt_bitpack_size(e, maxb - b);
+        size = 1 + fmt_bitpack_size(n, b) + 2 + wider + fmt_bitpack_size(wider, maxb - b);
         if (size < best_size) {
             best_size = size;
             best = b;
         }
     }
-    e = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t mask = ((uint64_t)1 << best) - 1;
-        low[i] = (uint32_t)(v[i] & mask);
-        if ((uint64_t)v[i] > mask)
-            high[e++] = (uint32_t)((uint64_t)v[i] >> best);
+    if (best < maxb) { /* split: low parts, and per exception its index and high part */
+        uint32_t mask = (uint32_t)(((uint64_t)1 << best) - 1);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t h = v[i] >> best;
+            low[i] = v[i] & mask;
+            high[e] = h;
+            idx[e] = (uint8_t)i;
+            e += h != 0;
+        }
     }
     out[0] = (uint8_t)(best | (e ? FMT_PATCH_EXC : 0));
     memset(out + 1, 0, fmt_bitpack_size(n, best));
-    fmt_bitpack(out + 1, low, n, best);
+    fmt_bitpack(out + 1, e ? low : v, n, best);
     o = 1 + fmt_bitpack_size(n, best);
     if (e) {
         unsigned hb = maxb - best;
         out[o++] = (uint8_t)(e - 1);
         out[o++] = (uint8_t)hb;
-        for (size_t i = 0; i < n; i++)
-            if ((uint64_t)v[i] >> best)
-                out[o++] = (uint8_t)i;
+        memcpy(out + o, idx, e);
+        o += e;
         memset(out + o, 0, fmt_bitpack_size(e, hb));
         fmt_bitpack(out + o, high, e, hb);
         o += fmt_bitpack_size(e, hb);

@@ -58,6 +58,10 @@ static inline size_t fmt_varint_decode(const uint8_t *p, const uint8_t *end, uin
         *v = *p;
         return 1;
     }
+    if (end - p >= 2 && p[1] < 0x80) { /* most others two (position deltas, rare terms' gaps) */
+        *v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        return 2;
+    }
     return fmt_varint_decode_slow(p, end, v);
 }
 

@@ -145,6 +145,49 @@ static void test_patch_roundtrips_with_outliers(void **state)
     }
 }
 
+/* The size of V[0..n) patched at width B (all values wider than B as exceptions), the
+ * encoding's own formula written out, for an oracle over every width. */
+static size_t patched_size(const uint32_t *v, size_t n, unsigned b, unsigned maxb)
+{
+    size_t e = 0;
+
+    for (size_t i = 0; i < n; i++)
+        e += b < 32 && (v[i] >> b) != 0;
+    if (e == 0)
+        return 1 + fmt_bitpack_size(n, b);
+    return 1 + fmt_bitpack_size(n, b) + 2 + e + fmt_bitpack_size(e, maxb - b);
+}
+
+static void test_patch_picks_the_smallest_width(void **state)
+{
+    uint64_t seed = 99;
+    (void)state;
+
+    for (unsigned round = 0; round < 20000; round++) {
+        size_t n = 1 + next_rand(&seed) % FMT_BLOCK, size, best_size;
+        unsigned bits = (unsigned)(next_rand(&seed) % 33), maxb, best;
+        uint32_t v[FMT_BLOCK];
+        uint8_t enc[FMT_PATCH_MAX(FMT_BLOCK)];
+        uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = (uint32_t)(next_rand(&seed) & mask) >> (next_rand(&seed) % 8);
+            if (next_rand(&seed) % 16 == 0)
+                v[i] = (uint32_t)next_rand(&seed) >> (next_rand(&seed) % 32); /* outliers */
+        }
+        maxb = width_of_largest(v, n);
+        best = maxb;
+        best_size = patched_size(v, n, maxb, maxb);
+        for (unsigned b = maxb; b-- > 0;) /* ties: the wider width */
+            if (patched_size(v, n, b, maxb) < best_size) {
+                best_size = patched_size(v, n, b, maxb);
+                best = b;
+            }
+        size = fmt_patch_encode(enc, v, n);
+        assert_int_equal(size, best_size);
+        assert_int_equal(enc[0] & ~FMT_PATCH_EXC, best);
+    }
+}
+
 static void test_patch_makes_outliers_exceptions(void **state)
 {
     uint32_t v[FMT_BLOCK], out[FMT_BLOCK];
@@ -332,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_bitpack_is_lsb_first),
         cmocka_unit_test(test_patch_roundtrips_with_outliers),
         cmocka_unit_test(test_patch_makes_outliers_exceptions),
+        cmocka_unit_test(test_patch_picks_the_smallest_width),
         cmocka_unit_test(test_rice_split_roundtrips_and_seeks),
         cmocka_unit_test(test_rice_roundtrips_every_k_with_outliers),
         cmocka_unit_test(test_rice_layout_and_truncation),
