@@ -51,9 +51,10 @@
  * re-packed: inflated, each live doc's stored bytes appended to the output block, which is
  * compressed and written when it passes FMT_SEG_DOC_BLOCK bytes, as the builder does
  * (with 2+ CPUs a helper thread compresses while the calling thread re-packs and writes:
- * zpipe below, and the checksums are checked on a thread beside the copy: crc_thread). Compact of 1M generated articles from 9 segments: 26-29 s when every
- * block was re-packed, 15.6 s copying blocks but inflating them to check them, 10.3 s
- * with the checksum. So the file equals a builder's for the same articles, hashes and
+ * zpipe below, and the checksums are checked on a thread beside the copy: crc_thread).
+ * Compact of 1M generated articles from 9 segments: 26-29 s when every block was
+ * re-packed, 15.6 s copying blocks but inflating them to check them, 10.3 s with the
+ * checksum. So the file equals a builder's for the same articles, hashes and
  * near-dup keys added in the same order byte for byte up to the doc store, whose blocks
  * may be cut differently, and stored doc by stored doc after it
  * (tests/format/test_segment_merge.c checks both).
@@ -527,8 +528,6 @@ static int input_next(struct merger *m, size_t i, struct fmt_err *err)
 
 /* -- one term -- */
 
-/* Encode the pending output block: positions to the positions spill, block bytes to the
- * blocks spill, skip entry to m->skip. */
 /* Encode output block BLK of namespace NS, with its position deltas POSV[0..NPOSV), to the
  * current term's blocks and the positions section (encoding side: see encpipe). */
 static int encode_block(struct merger *m, uint8_t ns, const struct segenc_block *blk,
@@ -697,9 +696,10 @@ static int merge_term(struct merger *m, struct fmt_err *err)
  * and woke a thread millions of times on a 1M compaction and made it slower (10.8 s
  * against 9.6 on one thread); batches of 256 KiB made it 7.7 s. The helper is the busier
  * stage, so the calling thread also picks each block's positions encoding (Rice
- * parameter and size, segenc_rice_pick). The helper owns the output, the spills, the dictionary and the current
- * term's skip table while it runs; the calling thread owns the inputs and the block
- * being filled. A helper error stops the calling thread at its next job. */
+ * parameter and size, segenc_rice_pick). While the helper runs it owns the output, the
+ * spills, the dictionary, scratch and chunk, and the current term's encoding state (skip
+ * table, prev_doc, term_pos_len, pos_off); the calling thread owns the inputs and the
+ * block being filled. A helper error stops the calling thread at its next job. */
 
 #define ENC_JOBS 8
 #define ENC_BATCH (256u << 10) /* event bytes per job: one lock and wake-up per batch */
@@ -1194,8 +1194,9 @@ static int doc_block_close(struct merger *m, struct fmt_buf *raw, uint32_t first
  * input block whose docs all stay live (the doc-store index says which docs it holds) is
  * written as it is, compressed bytes and all, after the pending block; before the first
  * such block the input's checksum is checked (fmt_seg_check_crc, a tenth of the cost of
- * inflating it), so that a damaged input still fails the merge. The other blocks are
- * inflated and their live docs re-packed. */
+ * inflating it; with two threads crc_thread checks it instead, beside the copy), so that
+ * a damaged input still fails the merge. The other blocks are inflated and their live
+ * docs re-packed. */
 static int copy_docs(struct merger *m, struct input *in, struct fmt_buf *raw,
                      struct fmt_buf *infl, uint32_t *first, uint32_t *od, struct fmt_err *err)
 {

@@ -75,10 +75,10 @@
  * (indexer/keyfilter.c, about 10 bits a key, counted in idx_neardup_bytes and so in the
  * memory budget, and built only when it fits in a quarter of the budget: 64 MiB of the
  * default 256 hold the keys of 4.4M articles) and keeps adding the keys of each new
- * article; a band key the filter
- * says no segment holds is not looked up. Deleted articles' keys stay in it and merges
- * only drop keys, so it never says "absent" for a key a segment holds; when it fills up
- * it is rebuilt from the segments with 1.5 times the room. A short add never builds it.
+ * article; a band key the filter says no segment holds is not looked up. Deleted
+ * articles' keys stay in it and merges only drop keys, so it never says "absent" for a
+ * key a segment holds; when it fills up it is rebuilt from the segments with 1.5 times
+ * the room. A short add never builds it.
  *
  * `newsidx dups` (idx_neardup_clusters) reads every 'M' posting of live articles, one band
  * per pass (memory holds 1/8 of them at a time), sorts them by band key, verifies every
@@ -120,27 +120,18 @@ static inline uint64_t mix64(uint64_t x)
 #define SCAN_BYTES 512 /* bytes scanned for words before those words are shingled */
 
 /* Word bytes: ASCII letters and digits and every byte of a non-ASCII UTF-8 sequence. */
-static const uint8_t word_byte[256] = {
-#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
-    R16(0), R16(0), R16(0),
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, /* 0-9 */
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* A-O */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* P-Z */
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* a-o */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* p-z */
-    R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
-#undef R16
-};
-
-/* word_byte's bytes case folded, 0 for the others (no word byte folds to 0). */
-#define IS_WORD_BYTE(c)                                                                      \
-    (((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') ||  \
+#define IS_WORD_BYTE(c)                                                                     \
+    (((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || \
      (c) >= 0x80)
+/* A word byte case folded, 0 for the others (no word byte folds to 0). */
 #define WORD_FOLD(c) (uint8_t)(!IS_WORD_BYTE(c) ? 0 : (c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
-#define WF4(c) WORD_FOLD(c), WORD_FOLD(c + 1), WORD_FOLD(c + 2), WORD_FOLD(c + 3)
-#define WF16(c) WF4(c), WF4(c + 4), WF4(c + 8), WF4(c + 12)
-#define WF64(c) WF16(c), WF16(c + 16), WF16(c + 32), WF16(c + 48)
-static const uint8_t word_fold[256] = {WF64(0), WF64(64), WF64(128), WF64(192)};
+/* The 256 values F(0) .. F(255), for a table indexed by a byte. */
+#define T4(F, c) F(c), F(c + 1), F(c + 2), F(c + 3)
+#define T16(F, c) T4(F, c), T4(F, c + 4), T4(F, c + 8), T4(F, c + 12)
+#define T64(F, c) T16(F, c), T16(F, c + 16), T16(F, c + 32), T16(F, c + 48)
+#define T256(F) {T64(F, 0), T64(F, 64), T64(F, 128), T64(F, 192)}
+static const uint8_t word_byte[256] = T256(IS_WORD_BYTE);
+static const uint8_t word_fold[256] = T256(WORD_FOLD);
 
 static inline uint8_t fold_byte(uint8_t c)
 {
@@ -185,7 +176,8 @@ struct word_scan {
 /* Scans [P, STOP): the hash (FNV-1a ^ length) of every word ending in it into FOUND (at
  * most (STOP - P + 1) / 2 + 1 entries), returns how many. Not inlined: it has the
  * registers to itself (inlined, it ran 10% slower). */
-static __attribute__((noinline)) size_t scan_words(struct word_scan *s, const uint8_t *p, const uint8_t *stop, uint64_t *found)
+static __attribute__((noinline)) size_t scan_words(struct word_scan *s, const uint8_t *p,
+                                                    const uint8_t *stop, uint64_t *found)
 {
     uint64_t h = s->h, len = s->len, in = s->in, all = s->all;
     size_t n = 0;
