@@ -121,7 +121,7 @@ struct fmt_analyzer {
     size_t cache_entries; /* live slots */
     uint32_t cache_gen;   /* never 0: calloc'd slots have gen 0 */
     size_t cache_slots;   /* slots now allocated, power of two <= CACHE_SLOTS */
-    size_t cache_arena_size; /* bytes of cache_arena */
+    size_t cache_arena_size; /* bytes of cache_arena (allocated ARENA_SLACK more) */
     /* the current word: ASCII already lower-cased, ' for apostrophes, no ',' or acronym
      * dots; holds up to WORD_RAW_MAX bytes */
     uint8_t raw[WORD_RAW_MAX + 8];

@@ -950,7 +950,8 @@ static int merge_terms(struct merger *m, unsigned threads, struct fmt_err *err)
             rc = input_next(m, m->cur[k], err);
     }
     if (m->ep) {
-        int erc = encpipe_drain(m->ep, err);
+        struct fmt_err ignored; /* the calling thread's error, if any, is the one reported */
+        int erc = encpipe_drain(m->ep, rc == FMT_OK ? err : &ignored);
         if (rc == FMT_OK)
             rc = erc;
         encpipe_stop(m->ep);

@@ -454,21 +454,17 @@ static long term_find(struct fmt_seg_builder *b, const uint8_t *key, size_t len,
 /* Append to a term's buffer, keeping the heap estimate current. */
 static inline int tracked_varint(struct fmt_seg_builder *b, struct fmt_buf *buf, uint32_t v)
 {
-    size_t cap = buf->cap;
+    uint8_t *q;
 
-    if (cap - buf->len >= 5) { /* fast path: room for any u32 varint */
-        uint8_t *q = buf->p + buf->len;
-        if (v < 0x80) {
-            *q = (uint8_t)v;
-            buf->len++;
-        } else {
-            buf->len += fmt_varint_encode(q, v);
-        }
-        return FMT_OK;
-    }
-    if (term_buf_reserve(b, buf, 5) != FMT_OK) /* a u32 varint */
+    if (buf->cap - buf->len < 5 && term_buf_reserve(b, buf, 5) != FMT_OK) /* a u32 varint */
         return FMT_ENOMEM;
-    buf->len += fmt_varint_encode(buf->p + buf->len, v);
+    q = buf->p + buf->len;
+    if (v < 0x80) {
+        *q = (uint8_t)v;
+        buf->len++;
+    } else {
+        buf->len += fmt_varint_encode(q, v);
+    }
     return FMT_OK;
 }
 
@@ -1096,7 +1092,7 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
  * one thread the calling thread runs it a term at a time just before the term's postings,
  * so that each term's buffers are read once, while they are in the cache (a second pass
  * over all terms after the postings section cost 5% of a one-thread ingest). With two
- * threads it runs on a thread of its own while the calling thread writes the postings
+ * threads (and POS_PASS_MIN_TERMS terms or more) it runs on a thread of its own while the calling thread writes the postings
  * section and the dictionary: it publishes in DONE how many terms it has finished, and the
  * calling thread sleeps when it catches up (until the pass is POS_PASS_AHEAD terms ahead,
  * so that it does not wake for each term). Both passes read the term buffers only. */
