@@ -139,8 +139,14 @@ struct term_entry {
     struct fmt_buf pos;  /* per doc: position deltas, title then body */
 };
 
-struct fmt_seg_builder {
-    struct fmt_analyzer *an;     /* borrowed */
+/* The terms of some namespaces and their postings while the segment is in memory: the
+ * builder has two, kw for the keys it adds itself (ids, hashes, sources, near-duplicate
+ * band keys) and text for the analyzed fields (text and url namespaces). With two
+ * threads the helper runs the text one (the calling thread never touches it until the
+ * helper is drained), so the per-token work is all on the helper; their namespaces do
+ * not overlap, and the segment's terms are the two sets side by side (term_at). */
+struct inverter {
+    struct fmt_analyzer *an;     /* text: the analyzer of the thread that runs it */
     struct term_entry *terms;    /* nterms used, terms_cap allocated */
     size_t nterms, terms_cap;
     uint64_t *table;             /* open addressing: hash << 32 | (term index + 1), 0 = empty;
@@ -152,6 +158,19 @@ struct fmt_seg_builder {
     size_t slab_used;            /* bytes of it handed out */
     uint32_t *touched;           /* term indexes seen in the current doc */
     size_t ntouched, touched_cap;
+    size_t bytes;                /* heap estimate of the arrays above but keys */
+    struct pending batch[BATCH]; /* queued occurrences, nbatch used */
+    unsigned nbatch;
+    size_t batch_used;           /* bytes of batch_keys used */
+    uint8_t batch_keys[BATCH * 64];
+    uint32_t cur_doc;
+    unsigned cur_field;
+    uint8_t cur_ns;
+};
+
+struct fmt_seg_builder {
+    struct fmt_analyzer *an;     /* borrowed */
+    struct inverter kw, text;
     /* columns */
     struct fmt_buf title_len, body_len, timestamp, source_id;
     /* sources: names back to back with their offsets */
@@ -169,15 +188,8 @@ struct fmt_seg_builder {
     uint32_t ndocblocks;
     uint32_t ndocs;
     uint64_t len_sum[2];
-    size_t bytes;                /* heap estimate */
+    size_t bytes;                /* heap estimate of the builder itself */
     struct pipe *pipe;           /* helper thread (fmt_seg_builder_set_threads), or NULL */
-    struct pending batch[BATCH]; /* queued occurrences, nbatch used */
-    unsigned nbatch;
-    size_t batch_used;           /* bytes of batch_keys used */
-    uint8_t batch_keys[BATCH * 64];
-    uint32_t cur_doc;
-    unsigned cur_field;
-    uint8_t cur_ns;
 };
 
 /* The N <= 8 bytes at P as a little-endian number, read with loads that stay inside them
@@ -220,7 +232,7 @@ static uint32_t hash_bytes(const uint8_t *key, size_t len)
  * from 64 bytes). Before, every term's buffers were two mallocs of 64 bytes: malloc,
  * realloc and their page faults were 5% of a one-thread ingest. A buffer is on a slab
  * iff 0 < cap <= TERM_BUF_FIRST. */
-static int term_buf_reserve(struct fmt_seg_builder *b, struct fmt_buf *buf, size_t extra)
+static int term_buf_reserve(struct inverter *inv, struct fmt_buf *buf, size_t extra)
 {
     size_t need = buf->len + extra, cap;
     uint8_t *p;
@@ -228,19 +240,19 @@ static int term_buf_reserve(struct fmt_seg_builder *b, struct fmt_buf *buf, size
     if (need <= buf->cap)
         return FMT_OK;
     if (buf->cap == 0 && need <= TERM_BUF_FIRST) {
-        if (!b->slab || b->slab_used + TERM_BUF_FIRST > SLAB_SIZE) {
+        if (!inv->slab || inv->slab_used + TERM_BUF_FIRST > SLAB_SIZE) {
             uint8_t *slab = malloc(SLAB_SIZE);
-            if (!slab || fmt_buf_append(&b->slabs, &slab, sizeof(slab)) != FMT_OK) {
+            if (!slab || fmt_buf_append(&inv->slabs, &slab, sizeof(slab)) != FMT_OK) {
                 free(slab);
                 return FMT_ENOMEM;
             }
-            b->slab = slab;
-            b->slab_used = 0;
-            b->bytes += SLAB_SIZE;
+            inv->slab = slab;
+            inv->slab_used = 0;
+            inv->bytes += SLAB_SIZE;
         }
-        buf->p = b->slab + b->slab_used;
+        buf->p = inv->slab + inv->slab_used;
         buf->cap = TERM_BUF_FIRST;
-        b->slab_used += TERM_BUF_FIRST;
+        inv->slab_used += TERM_BUF_FIRST;
         return FMT_OK;
     }
     for (cap = buf->cap > TERM_BUF_FIRST ? buf->cap * 2 : 64; cap < need; cap *= 2)
@@ -249,14 +261,14 @@ static int term_buf_reserve(struct fmt_seg_builder *b, struct fmt_buf *buf, size
         p = realloc(buf->p, cap);
         if (!p)
             return FMT_ENOMEM;
-        b->bytes += cap - buf->cap;
+        inv->bytes += cap - buf->cap;
     } else {
         p = malloc(cap);
         if (!p)
             return FMT_ENOMEM;
         if (buf->len)
             memcpy(p, buf->p, buf->len);
-        b->bytes += cap;
+        inv->bytes += cap;
     }
     buf->p = p;
     buf->cap = cap;
@@ -270,6 +282,33 @@ static void term_buf_release(struct fmt_buf *buf)
     fmt_buf_init(buf);
 }
 
+static int inverter_init(struct inverter *inv, struct fmt_analyzer *an)
+{
+    inv->an = an;
+    inv->table_cap = 1 << 14;
+    inv->table = calloc(inv->table_cap, sizeof(*inv->table));
+    inv->bytes = inv->table_cap * sizeof(*inv->table);
+    return inv->table ? FMT_OK : FMT_ENOMEM;
+}
+
+static void inverter_release(struct inverter *inv)
+{
+    for (size_t i = 0; i < inv->nterms; i++) {
+        term_buf_release(&inv->terms[i].post);
+        term_buf_release(&inv->terms[i].pos);
+    }
+    for (size_t i = 0; i < inv->slabs.len; i += sizeof(uint8_t *)) {
+        uint8_t *slab;
+        memcpy(&slab, inv->slabs.p + i, sizeof(slab));
+        free(slab);
+    }
+    fmt_buf_release(&inv->slabs);
+    free(inv->terms);
+    free(inv->table);
+    free(inv->touched);
+    fmt_buf_release(&inv->keys);
+}
+
 int fmt_seg_builder_new(struct fmt_seg_builder **out, struct fmt_analyzer *an,
                         struct fmt_err *err)
 {
@@ -279,13 +318,13 @@ int fmt_seg_builder_new(struct fmt_seg_builder **out, struct fmt_analyzer *an,
     if (!b)
         return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
     b->an = an;
-    b->table_cap = 1 << 14;
-    b->table = calloc(b->table_cap, sizeof(*b->table));
-    if (!b->table) {
+    if (inverter_init(&b->kw, an) != FMT_OK || inverter_init(&b->text, an) != FMT_OK) {
+        inverter_release(&b->kw);
+        inverter_release(&b->text);
         free(b);
         return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
     }
-    b->bytes = sizeof(*b) + b->table_cap * sizeof(*b->table);
+    b->bytes = sizeof(*b);
     *out = b;
     return FMT_OK;
 }
@@ -297,23 +336,11 @@ void fmt_seg_builder_free(struct fmt_seg_builder *b)
     if (!b)
         return;
     pipe_stop(b);
-    for (size_t i = 0; i < b->nterms; i++) {
-        term_buf_release(&b->terms[i].post);
-        term_buf_release(&b->terms[i].pos);
-    }
-    for (size_t i = 0; i < b->slabs.len; i += sizeof(uint8_t *)) {
-        uint8_t *slab;
-        memcpy(&slab, b->slabs.p + i, sizeof(slab));
-        free(slab);
-    }
-    fmt_buf_release(&b->slabs);
+    inverter_release(&b->kw);
+    inverter_release(&b->text);
     for (size_t i = 0; i < b->nsources; i++)
         free(b->sources[i]);
     free(b->sources);
-    free(b->terms);
-    free(b->table);
-    free(b->touched);
-    fmt_buf_release(&b->keys);
     fmt_buf_release(&b->title_len);
     fmt_buf_release(&b->body_len);
     fmt_buf_release(&b->timestamp);
@@ -339,21 +366,27 @@ static size_t pipe_bytes(const struct fmt_seg_builder *b);
  * about 16 bytes of dictionary entry). */
 #define TERM_OVERHEAD 64
 
-size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b)
+static size_t inverter_bytes(const struct inverter *inv)
 {
-    return b->bytes + b->keys.cap + b->doc_z.cap + b->doc_raw.cap + b->title_len.cap * 5 +
-           b->doc_idx.cap + b->source_names.cap + b->nterms * TERM_OVERHEAD + pipe_bytes(b);
+    return inv->bytes + inv->keys.cap + inv->nterms * TERM_OVERHEAD;
 }
 
-static int table_grow(struct fmt_seg_builder *b)
+size_t fmt_seg_builder_bytes(const struct fmt_seg_builder *b)
 {
-    size_t cap = b->table_cap * 2;
+    return b->bytes + b->doc_z.cap + b->doc_raw.cap + b->title_len.cap * 5 + b->doc_idx.cap +
+           b->source_names.cap + inverter_bytes(&b->kw) +
+           (b->pipe ? pipe_bytes(b) : inverter_bytes(&b->text));
+}
+
+static int table_grow(struct inverter *inv)
+{
+    size_t cap = inv->table_cap * 2;
     uint64_t *t = calloc(cap, sizeof(*t));
 
     if (!t)
         return FMT_ENOMEM;
-    for (size_t i = 0; i < b->table_cap; i++) {
-        uint64_t v = b->table[i];
+    for (size_t i = 0; i < inv->table_cap; i++) {
+        uint64_t v = inv->table[i];
         size_t s;
         if (!v)
             continue;
@@ -362,10 +395,10 @@ static int table_grow(struct fmt_seg_builder *b)
             s = (s + 1) & (cap - 1);
         t[s] = v;
     }
-    b->bytes += (cap - b->table_cap) * sizeof(*t);
-    free(b->table);
-    b->table = t;
-    b->table_cap = cap;
+    inv->bytes += (cap - inv->table_cap) * sizeof(*t);
+    free(inv->table);
+    inv->table = t;
+    inv->table_cap = cap;
     return FMT_OK;
 }
 
@@ -388,19 +421,19 @@ static inline void key_head(const uint8_t *key, size_t len, uint64_t head[2])
 }
 
 /* Index of the entry for KEY, inserting it if new; -1 when out of memory. */
-static long term_find_h(struct fmt_seg_builder *b, const uint8_t *key, size_t len, uint32_t h,
+static long term_find_h(struct inverter *inv, const uint8_t *key, size_t len, uint32_t h,
                         int insert)
 {
-    size_t mask = b->table_cap - 1, s = h & mask;
+    size_t mask = inv->table_cap - 1, s = h & mask;
     struct term_entry *e;
     uint64_t v, head[2];
 
     key_head(key, len, head);
-    while ((v = b->table[s]) != 0) {
+    while ((v = inv->table[s]) != 0) {
         if ((uint32_t)(v >> 32) == h) {
-            e = &b->terms[(uint32_t)v - 1];
+            e = &inv->terms[(uint32_t)v - 1];
             if (e->key_len == len && e->head[0] == head[0] && e->head[1] == head[1] &&
-                (len <= sizeof(head) || !memcmp(b->keys.p + e->key_off + sizeof(head),
+                (len <= sizeof(head) || !memcmp(inv->keys.p + e->key_off + sizeof(head),
                                                 key + sizeof(head), len - sizeof(head))))
                 return (long)(uint32_t)v - 1;
         }
@@ -408,55 +441,55 @@ static long term_find_h(struct fmt_seg_builder *b, const uint8_t *key, size_t le
     }
     if (!insert)
         return -1;
-    if (b->nterms == b->terms_cap) {
-        size_t cap = b->terms_cap ? b->terms_cap * 2 : 1024;
-        struct term_entry *t = realloc(b->terms, cap * sizeof(*t));
+    if (inv->nterms == inv->terms_cap) {
+        size_t cap = inv->terms_cap ? inv->terms_cap * 2 : 1024;
+        struct term_entry *t = realloc(inv->terms, cap * sizeof(*t));
         if (!t)
             return -1;
-        b->bytes += (cap - b->terms_cap) * sizeof(*t);
-        b->terms = t;
-        b->terms_cap = cap;
+        inv->bytes += (cap - inv->terms_cap) * sizeof(*t);
+        inv->terms = t;
+        inv->terms_cap = cap;
     }
-    if (b->keys.len + len > UINT32_MAX || fmt_buf_append(&b->keys, key, len) != FMT_OK)
+    if (inv->keys.len + len > UINT32_MAX || fmt_buf_append(&inv->keys, key, len) != FMT_OK)
         return -1;
-    e = &b->terms[b->nterms];
+    e = &inv->terms[inv->nterms];
     memset(e, 0, sizeof(*e));
     e->head[0] = head[0];
     e->head[1] = head[1];
-    e->key_off = (uint32_t)(b->keys.len - len);
+    e->key_off = (uint32_t)(inv->keys.len - len);
     e->key_len = (uint32_t)len;
     e->last_doc = NO_DOC;
     e->cur_doc = NO_DOC;
-    b->table[s] = (uint64_t)h << 32 | (uint32_t)++b->nterms;
-    if (b->nterms * 2 > b->table_cap && table_grow(b) != FMT_OK)
+    inv->table[s] = (uint64_t)h << 32 | (uint32_t)++inv->nterms;
+    if (inv->nterms * 2 > inv->table_cap && table_grow(inv) != FMT_OK)
         return -1;
-    return (long)b->nterms - 1;
+    return (long)inv->nterms - 1;
 }
 
 /* Second stage of a batched lookup, once the table slot of hash H has been prefetched:
  * prefetch the term entry it most likely points at (its key head and its buffers). */
-static inline void prefetch_entry(const struct fmt_seg_builder *b, uint32_t h)
+static inline void prefetch_entry(const struct inverter *inv, uint32_t h)
 {
-    uint64_t v = b->table[h & (b->table_cap - 1)];
+    uint64_t v = inv->table[h & (inv->table_cap - 1)];
 
     if (v && (uint32_t)(v >> 32) == h) {
-        const struct term_entry *e = &b->terms[(uint32_t)v - 1];
+        const struct term_entry *e = &inv->terms[(uint32_t)v - 1];
         __builtin_prefetch(e);
         __builtin_prefetch(&e->pos);
     }
 }
 
-static long term_find(struct fmt_seg_builder *b, const uint8_t *key, size_t len, int insert)
+static long term_find(struct inverter *inv, const uint8_t *key, size_t len, int insert)
 {
-    return term_find_h(b, key, len, hash_bytes(key, len), insert);
+    return term_find_h(inv, key, len, hash_bytes(key, len), insert);
 }
 
 /* Append to a term's buffer, keeping the heap estimate current. */
-static inline int tracked_varint(struct fmt_seg_builder *b, struct fmt_buf *buf, uint32_t v)
+static inline int tracked_varint(struct inverter *inv, struct fmt_buf *buf, uint32_t v)
 {
     uint8_t *q;
 
-    if (buf->cap - buf->len < 5 && term_buf_reserve(b, buf, 5) != FMT_OK) /* a u32 varint */
+    if (buf->cap - buf->len < 5 && term_buf_reserve(inv, buf, 5) != FMT_OK) /* a u32 varint */
         return FMT_ENOMEM;
     q = buf->p + buf->len;
     if (v < 0x80) {
@@ -470,21 +503,21 @@ static inline int tracked_varint(struct fmt_seg_builder *b, struct fmt_buf *buf,
 
 /* Start term I (entry E) in the current doc unless it is in it already: list it in
  * touched for finish_doc and zero its counts. */
-static inline int term_touch(struct fmt_seg_builder *b, long i, struct term_entry *e)
+static inline int term_touch(struct inverter *inv, long i, struct term_entry *e)
 {
-    if (e->cur_doc == b->cur_doc)
+    if (e->cur_doc == inv->cur_doc)
         return FMT_OK;
-    if (b->ntouched == b->touched_cap) {
-        size_t cap = b->touched_cap ? b->touched_cap * 2 : 256;
-        uint32_t *t = realloc(b->touched, cap * sizeof(*t));
+    if (inv->ntouched == inv->touched_cap) {
+        size_t cap = inv->touched_cap ? inv->touched_cap * 2 : 256;
+        uint32_t *t = realloc(inv->touched, cap * sizeof(*t));
         if (!t)
             return FMT_ENOMEM;
-        b->bytes += (cap - b->touched_cap) * sizeof(*t);
-        b->touched = t;
-        b->touched_cap = cap;
+        inv->bytes += (cap - inv->touched_cap) * sizeof(*t);
+        inv->touched = t;
+        inv->touched_cap = cap;
     }
-    b->touched[b->ntouched++] = (uint32_t)i;
-    e->cur_doc = b->cur_doc;
+    inv->touched[inv->ntouched++] = (uint32_t)i;
+    e->cur_doc = inv->cur_doc;
     e->cur_tf[0] = e->cur_tf[1] = 0;
     e->cur_field = -1;
     return FMT_OK;
@@ -492,16 +525,16 @@ static inline int term_touch(struct fmt_seg_builder *b, long i, struct term_entr
 
 /* Record one occurrence of KEY in the current doc, in FIELD at POS (positions only for
  * namespaces that keep them). */
-static int add_occurrence_h(struct fmt_seg_builder *b, const uint8_t *key, size_t len,
+static int add_occurrence_h(struct inverter *inv, const uint8_t *key, size_t len,
                             uint32_t h, unsigned field, uint32_t pos)
 {
-    long i = term_find_h(b, key, len, h, 1);
+    long i = term_find_h(inv, key, len, h, 1);
     struct term_entry *e;
 
     if (i < 0)
         return FMT_ENOMEM;
-    e = &b->terms[i];
-    if (term_touch(b, i, e) != FMT_OK)
+    e = &inv->terms[i];
+    if (term_touch(inv, i, e) != FMT_OK)
         return FMT_ENOMEM;
     e->cur_tf[field]++;
     if (!fmt_ns_has_positions(key[0]))
@@ -510,16 +543,16 @@ static int add_occurrence_h(struct fmt_seg_builder *b, const uint8_t *key, size_
         e->cur_field = (int)field;
         e->last_pos = 0;
     }
-    if (tracked_varint(b, &e->pos, pos - e->last_pos) != FMT_OK)
+    if (tracked_varint(inv, &e->pos, pos - e->last_pos) != FMT_OK)
         return FMT_ENOMEM;
     e->last_pos = pos;
     return FMT_OK;
 }
 
-static int add_occurrence(struct fmt_seg_builder *b, const uint8_t *key, size_t len,
+static int add_occurrence(struct inverter *inv, const uint8_t *key, size_t len,
                           unsigned field, uint32_t pos)
 {
-    return add_occurrence_h(b, key, len, hash_bytes(key, len), field, pos);
+    return add_occurrence_h(inv, key, len, hash_bytes(key, len), field, pos);
 }
 
 /* Occurrences are queued BATCH at a time: each one's table slot is prefetched when it is
@@ -527,66 +560,60 @@ static int add_occurrence(struct fmt_seg_builder *b, const uint8_t *key, size_t 
  * all are looked up, so the cache misses of a batch overlap (the table and the entries are
  * megabytes: a lookup is two misses). Order is kept: the batch is flushed before anything
  * else reads the term table (end of each field, finish_doc). */
-static int batch_flush(struct fmt_seg_builder *b)
+static int batch_flush(struct inverter *inv)
 {
     int rc = FMT_OK;
 
-    for (unsigned i = 0; i < b->nbatch; i++)
-        prefetch_entry(b, b->batch[i].hash);
-    for (unsigned i = 0; i < b->nbatch && rc == FMT_OK; i++) {
-        const struct pending *q = &b->batch[i];
-        rc = add_occurrence_h(b, b->batch_keys + q->koff, q->len, q->hash, q->field, q->pos);
+    for (unsigned i = 0; i < inv->nbatch; i++)
+        prefetch_entry(inv, inv->batch[i].hash);
+    for (unsigned i = 0; i < inv->nbatch && rc == FMT_OK; i++) {
+        const struct pending *q = &inv->batch[i];
+        rc = add_occurrence_h(inv, inv->batch_keys + q->koff, q->len, q->hash, q->field, q->pos);
     }
-    b->nbatch = 0;
-    b->batch_used = 0;
+    inv->nbatch = 0;
+    inv->batch_used = 0;
     return rc;
 }
 
-static int batch_add(struct fmt_seg_builder *b, uint8_t ns, unsigned field, const char *term,
+static int batch_add(struct inverter *inv, uint8_t ns, unsigned field, const char *term,
                      size_t len, uint32_t pos)
 {
     struct pending *q;
     uint8_t *key;
     int rc;
 
-    if ((b->nbatch == BATCH || b->batch_used + len + 1 > sizeof(b->batch_keys)) &&
-        (rc = batch_flush(b)) != FMT_OK)
+    if ((inv->nbatch == BATCH || inv->batch_used + len + 1 > sizeof(inv->batch_keys)) &&
+        (rc = batch_flush(inv)) != FMT_OK)
         return rc;
-    q = &b->batch[b->nbatch++];
-    key = b->batch_keys + b->batch_used;
+    q = &inv->batch[inv->nbatch++];
+    key = inv->batch_keys + inv->batch_used;
     key[0] = ns;
     memcpy(key + 1, term, len);
-    q->koff = (uint32_t)b->batch_used;
+    q->koff = (uint32_t)inv->batch_used;
     q->len = (uint32_t)len + 1;
     q->hash = key_hash(ns, (const uint8_t *)term, len);
     q->field = field;
     q->pos = pos;
-    b->batch_used += len + 1;
-    __builtin_prefetch(&b->table[q->hash & (b->table_cap - 1)]);
+    inv->batch_used += len + 1;
+    __builtin_prefetch(&inv->table[q->hash & (inv->table_cap - 1)]);
     return FMT_OK;
-}
-
-static int on_token(void *ctx, const struct fmt_token *tok)
-{
-    struct fmt_seg_builder *b = ctx;
-
-    if (tok->len > FMT_MAX_TERM)
-        return FMT_OK; /* longer "words" are noise (base64, URLs glued together) */
-    return batch_add(b, b->cur_ns, b->cur_field, tok->term, tok->len, tok->pos);
 }
 
 /* Count tokens while indexing them; the count is the field length. */
 struct count_ctx {
-    struct fmt_seg_builder *b;
+    struct inverter *inv;
     uint32_t n;
 };
 
 static int on_counted_token(void *ctx, const struct fmt_token *tok)
 {
     struct count_ctx *c = ctx;
+    struct inverter *inv = c->inv;
 
     c->n++;
-    return on_token(c->b, tok);
+    if (tok->len > FMT_MAX_TERM)
+        return FMT_OK; /* longer "words" are noise (base64, URLs glued together) */
+    return batch_add(inv, inv->cur_ns, inv->cur_field, tok->term, tok->len, tok->pos);
 }
 
 /* Join the folded, unstemmed words of a source name with single spaces. */
@@ -669,43 +696,59 @@ static int store_doc(struct fmt_seg_builder *b, const struct fmt_article *a)
 }
 
 /* Turn the current doc's accumulated tfs into postings. */
-static int finish_doc(struct fmt_seg_builder *b)
+static int finish_doc(struct inverter *inv)
 {
-    for (size_t k = 0; k < b->ntouched; k++) {
-        struct term_entry *e = &b->terms[b->touched[k]];
-        uint32_t gap = e->last_doc == NO_DOC ? b->cur_doc : b->cur_doc - e->last_doc - 1;
-        uint8_t ns = b->keys.p[e->key_off];
-        if (tracked_varint(b, &e->post, gap) != FMT_OK ||
-            tracked_varint(b, &e->post, e->cur_tf[0]) != FMT_OK)
+    for (size_t k = 0; k < inv->ntouched; k++) {
+        struct term_entry *e = &inv->terms[inv->touched[k]];
+        uint32_t gap = e->last_doc == NO_DOC ? inv->cur_doc : inv->cur_doc - e->last_doc - 1;
+        uint8_t ns = inv->keys.p[e->key_off];
+        if (tracked_varint(inv, &e->post, gap) != FMT_OK ||
+            tracked_varint(inv, &e->post, e->cur_tf[0]) != FMT_OK)
             return FMT_ENOMEM;
-        if (fmt_ns_fields(ns) == 2 && tracked_varint(b, &e->post, e->cur_tf[1]) != FMT_OK)
+        if (fmt_ns_fields(ns) == 2 && tracked_varint(inv, &e->post, e->cur_tf[1]) != FMT_OK)
             return FMT_ENOMEM;
         e->df++;
         e->df_title += e->cur_tf[0] > 0;
-        e->last_doc = b->cur_doc;
+        e->last_doc = inv->cur_doc;
         e->cur_doc = NO_DOC;
     }
-    b->ntouched = 0;
+    inv->ntouched = 0;
     return FMT_OK;
 }
 
-static int analyze_field(struct fmt_seg_builder *b, uint8_t ns, unsigned field, const char *text,
+static int analyze_field(struct inverter *inv, uint8_t ns, unsigned field, const char *text,
                          uint32_t *len)
 {
-    struct count_ctx c = {b, 0};
+    struct count_ctx c = {inv, 0};
     int rc;
 
-    b->cur_ns = ns;
-    b->cur_field = field;
-    rc = fmt_analyze(b->an, text, strlen(text), on_counted_token, &c);
+    inv->cur_ns = ns;
+    inv->cur_field = field;
+    rc = fmt_analyze(inv->an, text, strlen(text), on_counted_token, &c);
     if (rc == FMT_OK)
-        rc = batch_flush(b);
+        rc = batch_flush(inv);
     if (len)
         *len = c.n;
     return rc;
 }
 
-static int add_keyword(struct fmt_seg_builder *b, uint8_t ns, const void *term, size_t len)
+/* Index the analyzed fields of doc DOC into INV (the text inverter); LEN = the title's and
+ * the body's tokens. */
+static int analyze_doc(struct inverter *inv, uint32_t doc, const char *title, const char *body,
+                       const char *url, uint32_t len[2])
+{
+    int rc;
+
+    inv->cur_doc = doc;
+    rc = analyze_field(inv, FMT_NS_TEXT, FMT_FIELD_TITLE, title, &len[0]);
+    if (rc == FMT_OK)
+        rc = analyze_field(inv, FMT_NS_TEXT, FMT_FIELD_BODY, body, &len[1]);
+    if (rc == FMT_OK)
+        rc = analyze_field(inv, FMT_NS_URL, 0, url, NULL);
+    return rc == FMT_OK ? finish_doc(inv) : rc;
+}
+
+static int add_keyword(struct inverter *inv, uint8_t ns, const void *term, size_t len)
 {
     uint8_t key[FMT_MAX_ID + 1];
 
@@ -713,7 +756,33 @@ static int add_keyword(struct fmt_seg_builder *b, uint8_t ns, const void *term, 
         return FMT_OK; /* ids are checked by the caller; a longer source name is not indexed */
     key[0] = ns;
     memcpy(key + 1, term, len);
-    return add_occurrence(b, key, len + 1, 0, 0);
+    return add_occurrence(inv, key, len + 1, 0, 0);
+}
+
+/* Index the keys of doc b->ndocs that the builder makes itself (id, content HASH unless 0,
+ * source name) into the kw inverter and finish the doc there. */
+static int add_keywords(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash)
+{
+    struct inverter *kw = &b->kw;
+    struct fmt_buf name;
+    struct join_ctx jc = {&name};
+    int rc;
+
+    kw->cur_doc = b->ndocs;
+    rc = a->id[0] ? add_keyword(kw, FMT_NS_ID, a->id, strlen(a->id)) : FMT_OK;
+    if (rc == FMT_OK && hash) {
+        uint8_t h[8];
+        fmt_put_u64le(h, hash);
+        rc = add_keyword(kw, FMT_NS_HASH, h, sizeof(h));
+    }
+    fmt_buf_init(&name);
+    if (rc == FMT_OK && a->source[0]) {
+        rc = fmt_analyze_unstemmed(b->an, a->source, strlen(a->source), on_source_word, &jc);
+        if (rc == FMT_OK && name.len)
+            rc = add_keyword(kw, FMT_NS_SOURCE, name.p, name.len);
+    }
+    fmt_buf_release(&name);
+    return rc == FMT_OK ? finish_doc(kw) : rc;
 }
 
 static int add_piped(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
@@ -723,8 +792,6 @@ int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, 
                         uint32_t *doc, struct fmt_err *err)
 {
     uint32_t len[2] = {0, 0}, src;
-    struct fmt_buf name;
-    struct join_ctx j = {&name};
     int rc;
 
     if (b->ndocs == UINT32_MAX - 1)
@@ -733,28 +800,9 @@ int fmt_seg_builder_add(struct fmt_seg_builder *b, const struct fmt_article *a, 
         return fmt_errorf(err, FMT_EINVAL, "id longer than %d bytes", FMT_MAX_ID);
     if (b->pipe)
         return add_piped(b, a, hash, doc, err);
-    fmt_buf_init(&name);
-    b->cur_doc = b->ndocs;
-    rc = analyze_field(b, FMT_NS_TEXT, FMT_FIELD_TITLE, a->title, &len[0]);
+    rc = analyze_doc(&b->text, b->ndocs, a->title, a->body, a->url, len);
     if (rc == FMT_OK)
-        rc = analyze_field(b, FMT_NS_TEXT, FMT_FIELD_BODY, a->body, &len[1]);
-    if (rc == FMT_OK)
-        rc = analyze_field(b, FMT_NS_URL, 0, a->url, NULL);
-    if (rc == FMT_OK && a->id[0])
-        rc = add_keyword(b, FMT_NS_ID, a->id, strlen(a->id));
-    if (rc == FMT_OK && hash) {
-        uint8_t h[8];
-        fmt_put_u64le(h, hash);
-        rc = add_keyword(b, FMT_NS_HASH, h, sizeof(h));
-    }
-    if (rc == FMT_OK && a->source[0]) {
-        rc = fmt_analyze_unstemmed(b->an, a->source, strlen(a->source), on_source_word, &j);
-        if (rc == FMT_OK && name.len)
-            rc = add_keyword(b, FMT_NS_SOURCE, name.p, name.len);
-    }
-    fmt_buf_release(&name);
-    if (rc == FMT_OK)
-        rc = finish_doc(b);
+        rc = add_keywords(b, a, hash);
     if (rc == FMT_OK)
         rc = source_id_of(b, a->source, &src);
     if (rc == FMT_OK)
@@ -783,14 +831,15 @@ uint32_t fmt_seg_builder_find(const struct fmt_seg_builder *b, uint8_t ns, const
         return FMT_DOC_END;
     key[0] = ns;
     memcpy(key + 1, term, len);
-    i = term_find((struct fmt_seg_builder *)b, key, len + 1, 0);
-    return i < 0 ? FMT_DOC_END : b->terms[i].last_doc;
+    i = term_find((struct inverter *)&b->kw, key, len + 1, 0);
+    return i < 0 ? FMT_DOC_END : b->kw.terms[i].last_doc;
 }
 
 int fmt_seg_builder_add_keys(struct fmt_seg_builder *b, uint32_t doc, uint8_t ns,
                              const uint8_t *keys, size_t key_len, const uint32_t *tfs,
                              size_t nkeys, struct fmt_err *err)
 {
+    struct inverter *kw = &b->kw;
     uint8_t key[BATCH][FMT_MAX_TERM + 1];
     uint32_t hash[BATCH];
 
@@ -807,21 +856,21 @@ int fmt_seg_builder_add_keys(struct fmt_seg_builder *b, uint32_t doc, uint8_t ns
                 key[m][0] = ns;
                 memcpy(key[m] + 1, keys + (k + m) * key_len, key_len);
                 hash[m] = hash_bytes(key[m], key_len + 1);
-                __builtin_prefetch(&b->table[hash[m] & (b->table_cap - 1)]);
+                __builtin_prefetch(&kw->table[hash[m] & (kw->table_cap - 1)]);
             }
             for (size_t m = 0; m < BATCH && k + m < nkeys; m++)
-                prefetch_entry(b, hash[m]);
+                prefetch_entry(kw, hash[m]);
         }
-        i = term_find_h(b, key[k % BATCH], key_len + 1, hash[k % BATCH], 1);
+        i = term_find_h(kw, key[k % BATCH], key_len + 1, hash[k % BATCH], 1);
         if (i < 0)
             return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
-        e = &b->terms[i];
+        e = &kw->terms[i];
         if (e->last_doc == doc)
             continue; /* the same key twice for one doc: the first posting stays */
         /* the doc is finished: append its posting directly, as finish_doc would */
-        if (tracked_varint(b, &e->post, e->last_doc == NO_DOC ? doc : doc - e->last_doc - 1) !=
+        if (tracked_varint(kw, &e->post, e->last_doc == NO_DOC ? doc : doc - e->last_doc - 1) !=
                 FMT_OK ||
-            tracked_varint(b, &e->post, tfs && tfs[k] ? tfs[k] : 1) != FMT_OK)
+            tracked_varint(kw, &e->post, tfs && tfs[k] ? tfs[k] : 1) != FMT_OK)
             return fmt_errorf(err, FMT_ENOMEM, "segment builder: out of memory");
         e->df++;
         e->df_title++;
@@ -833,6 +882,25 @@ int fmt_seg_builder_add_keys(struct fmt_seg_builder *b, uint32_t doc, uint8_t ns
 static int pipe_drain(struct fmt_seg_builder *b);
 
 /* ---- writing the file ------------------------------------------------------------- */
+
+/* The segment's terms are the kw inverter's, then the text inverter's: term I of
+ * seg_nterms(b), its entry and its key. */
+static inline size_t seg_nterms(const struct fmt_seg_builder *b)
+{
+    return b->kw.nterms + b->text.nterms;
+}
+
+static inline struct term_entry *term_at(const struct fmt_seg_builder *b, size_t i)
+{
+    return i < b->kw.nterms ? &b->kw.terms[i] : &b->text.terms[i - b->kw.nterms];
+}
+
+static inline const uint8_t *term_key(const struct fmt_seg_builder *b, size_t i)
+{
+    const struct inverter *inv = i < b->kw.nterms ? &b->kw : &b->text;
+
+    return inv->keys.p + term_at(b, i)->key_off;
+}
 
 /* A term as the radix sort sees it: the first 8 bytes of its key as one number. */
 struct sort_rec {
@@ -862,7 +930,7 @@ static void sort_run(const struct fmt_seg_builder *b, struct sort_rec *r, size_t
                      struct key_rec *scratch)
 {
     for (size_t i = 0; i < n; i++) {
-        scratch[i].key = b->keys.p + b->terms[r[i].term].key_off;
+        scratch[i].key = term_key(b, r[i].term);
         scratch[i].len = r[i].len;
         scratch[i].term = r[i].term;
     }
@@ -880,7 +948,7 @@ static void sort_run(const struct fmt_seg_builder *b, struct sort_rec *r, size_t
  * all took 27, in the same two arrays of 16 bytes a term as glibc's qsort (a merge sort). */
 static int sort_terms(const struct fmt_seg_builder *b, uint32_t **out)
 {
-    size_t n = b->nterms, count[8][256];
+    size_t n = seg_nterms(b), count[8][256];
     struct sort_rec *r = malloc((n ? n : 1) * sizeof(*r)), *t = malloc((n ? n : 1) * sizeof(*t));
     uint32_t *order;
 
@@ -893,13 +961,13 @@ static int sort_terms(const struct fmt_seg_builder *b, uint32_t **out)
     }
     memset(count, 0, sizeof(count));
     for (size_t i = 0; i < n; i++) {
-        const uint8_t *h = (const uint8_t *)b->terms[i].head; /* the key's first 16 bytes */
+        const uint8_t *h = (const uint8_t *)term_at(b, i)->head; /* the key's first 16 bytes */
         uint64_t p = 0;
         for (unsigned k = 0; k < 8; k++)
             p = p << 8 | h[k];
         r[i].prefix = p;
         r[i].term = (uint32_t)i;
-        r[i].len = b->terms[i].key_len;
+        r[i].len = term_at(b, i)->key_len;
         for (unsigned d = 0; d < 8; d++)
             count[d][(p >> (8 * d)) & 255]++;
     }
@@ -1092,10 +1160,11 @@ static int write_positions(struct seg_out *o, const struct term_entry *e, uint8_
  * one thread the calling thread runs it a term at a time just before the term's postings,
  * so that each term's buffers are read once, while they are in the cache (a second pass
  * over all terms after the postings section cost 5% of a one-thread ingest). With two
- * threads (and POS_PASS_MIN_TERMS terms or more) it runs on a thread of its own while the calling thread writes the postings
- * section and the dictionary: it publishes in DONE how many terms it has finished, and the
- * calling thread sleeps when it catches up (until the pass is POS_PASS_AHEAD terms ahead,
- * so that it does not wake for each term). Both passes read the term buffers only. */
+ * threads (and POS_PASS_MIN_TERMS terms or more) it runs on a thread of its own while the
+ * calling thread writes the postings section and the dictionary: it publishes in DONE how
+ * many terms it has finished, and the calling thread sleeps when it catches up (until the
+ * pass is POS_PASS_AHEAD terms ahead, so that it does not wake for each term). Both passes
+ * read the term buffers only. */
 struct pos_pass {
     struct fmt_seg_builder *b;
     const uint32_t *order; /* the terms in dictionary order */
@@ -1116,8 +1185,8 @@ struct pos_pass {
 /* Encode the positions of term I of the pass (when its namespace keeps positions). */
 static int pos_pass_step(struct pos_pass *pp, size_t i)
 {
-    struct term_entry *e = &pp->b->terms[pp->order[i]];
-    uint8_t ns = pp->b->keys.p[e->key_off];
+    struct term_entry *e = term_at(pp->b, pp->order[i]);
+    uint8_t ns = term_key(pp->b, pp->order[i])[0];
     int rc;
 
     if (!fmt_ns_has_positions(ns))
@@ -1131,7 +1200,7 @@ static int pos_pass_step(struct pos_pass *pp, size_t i)
 static void *pos_pass_main(void *arg)
 {
     struct pos_pass *pp = arg;
-    size_t n = pp->b->nterms, w;
+    size_t n = seg_nterms(pp->b), w;
 
     for (size_t i = 0; i < n; i++) {
         int rc = pos_pass_step(pp, i);
@@ -1208,21 +1277,21 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
     struct pos_pass *pp;
     const uint32_t *lens;
     pthread_t thread;
-    size_t nlens = 0;
+    size_t n = seg_nterms(b), nlens = 0;
     int rc = FMT_OK, threaded = 0;
 
     if (sort_terms(b, &order) != FMT_OK)
         return FMT_ENOMEM;
-    for (size_t i = 0; i < b->nterms; i++) {
-        const struct term_entry *e = &b->terms[i];
-        if (e->df > FMT_BLOCK && fmt_ns_has_positions(b->keys.p[e->key_off]))
+    for (size_t i = 0; i < n; i++) {
+        const struct term_entry *e = term_at(b, i);
+        if (e->df > FMT_BLOCK && fmt_ns_has_positions(term_key(b, i)[0]))
             nlens += (e->df + FMT_BLOCK - 1) / FMT_BLOCK;
     }
     if (!(pp = pos_pass_new(b, order, nlens))) {
         free(order);
         return FMT_ENOMEM;
     }
-    if (b->pipe && b->nterms >= POS_PASS_MIN_TERMS) {
+    if (b->pipe && n >= POS_PASS_MIN_TERMS) {
         if (pthread_mutex_init(&pp->mu, NULL) == 0) {
             if (pthread_cond_init(&pp->cv, NULL) == 0) {
                 threaded = pthread_create(&thread, NULL, pos_pass_main, pp) == 0;
@@ -1235,22 +1304,22 @@ static int write_terms(struct fmt_seg_builder *b, struct seg_out *o)
     }
     lens = pp->lens;
     begin_section(o, SEC_POSTINGS);
-    for (size_t i = 0; i < b->nterms && rc == FMT_OK; i++) {
-        const struct term_entry *e = &b->terms[order[i]];
-        const uint8_t *key = b->keys.p + e->key_off;
+    for (size_t i = 0; i < n && rc == FMT_OK; i++) {
+        const struct term_entry *e = term_at(b, order[i]);
+        const uint8_t *key = term_key(b, order[i]);
         uint64_t start = o->post_off;
         /* the terms are in key order, scattered in memory: fetch ahead, the entry of the
          * term WRITE_AHEAD on, then what the entry of the term half as far points at */
-        if (i + WRITE_AHEAD < b->nterms)
-            __builtin_prefetch(&b->terms[order[i + WRITE_AHEAD]]);
-        if (i + WRITE_AHEAD / 2 < b->nterms) {
-            const struct term_entry *f = &b->terms[order[i + WRITE_AHEAD / 2]];
+        if (i + WRITE_AHEAD < n)
+            __builtin_prefetch(term_at(b, order[i + WRITE_AHEAD]));
+        if (i + WRITE_AHEAD / 2 < n) {
+            const struct term_entry *f = term_at(b, order[i + WRITE_AHEAD / 2]);
             __builtin_prefetch(f->post.p);
             __builtin_prefetch(f->pos.p);
-            __builtin_prefetch(b->keys.p + f->key_off);
+            __builtin_prefetch(term_key(b, order[i + WRITE_AHEAD / 2]));
         }
         if (threaded && fmt_ns_has_positions(key[0])) {
-            pos_pass_wait(pp, i, b->nterms);
+            pos_pass_wait(pp, i, n);
             if ((rc = atomic_load(&pp->rc)) != FMT_OK)
                 break;
         } else if (!threaded && (rc = pos_pass_step(pp, i)) != FMT_OK) {
@@ -1335,7 +1404,7 @@ int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fm
     end_section(o, SEC_DOCSTORE);
     append_section(o, SEC_DOCIDX, &b->doc_idx);
     counts.ndocs = b->ndocs;
-    counts.nterms = (uint32_t)b->nterms;
+    counts.nterms = (uint32_t)seg_nterms(b);
     counts.nsources = (uint32_t)b->nsources;
     counts.ndocblocks = b->ndocblocks;
     counts.len_sum[0] = b->len_sum[0];
@@ -1352,34 +1421,25 @@ out_free:
 /* ---- the helper thread -------------------------------------------------------------
  *
  * With fmt_seg_builder_set_threads(b, 2, ...) the builder hands the two costs that need no
- * shared state to one helper thread: analyzing title, body and url (its own analyzer) and
- * zlib-compressing full doc-store blocks. The calling thread keeps everything that the
- * writer may look at between adds (the id, hash and source keywords, so that
- * fmt_seg_builder_find stays exact; the columns; the raw doc-store bytes) and inserts the
- * helper's terms into the term table when it collects a finished job.
+ * shared state to one helper thread: indexing title, body and url into the text inverter
+ * (with its own analyzer; the calling thread does not touch that inverter until the helper
+ * is drained) and zlib-compressing full doc-store blocks. The calling thread keeps
+ * everything that the writer may look at between adds (the kw inverter, so that
+ * fmt_seg_builder_find stays exact; the columns; the raw doc-store bytes) and fills in
+ * each doc's field lengths when it collects the finished job.
  *
- * Compression is about half of the helper's work, and it is the one job either thread can
- * do: when more than PIPE_BEHIND jobs are waiting for the helper, the calling thread
- * compresses the block itself, into the job's slot, before submitting it (the helper
- * passes over it). So the less busy thread takes it: on Reuters + BBC the helper was busy
- * all through the add and the calling thread three quarters of it; now they finish within
- * a few percent of each other, and the collected blocks and their order are the same.
- * Each block's CRC32 is computed where it is compressed, so that the file's CRC takes the
- * doc store as one combined value (fmt_file_append_crc).
- *
- * The helper folds each doc's tokens per distinct key (namespace byte + term) before it
- * hands them over, so the calling thread looks each key up once per doc, not once per
- * occurrence: per key the job carries its hash_bytes hash, its tf in title and body, and
- * its position deltas already encoded as the varints add_occurrence_h would append (title
- * positions then body positions, each field's first delta from 0). The calling thread
- * only finds the term, adds the tfs and appends the bytes.
+ * Compression is the one job either thread can do: when more than PIPE_BEHIND jobs are
+ * waiting for the helper, the calling thread compresses the block itself, into the job's
+ * slot, before submitting it (the helper passes over it). So the less busy thread takes
+ * it, and the collected blocks and their order are the same. Each block's CRC32 is
+ * computed where it is compressed, so that the file's CRC takes the doc store as one
+ * combined value (fmt_file_append_crc).
  *
  * Jobs go through a ring of PIPE_JOBS slots in submission order; the helper runs them in
- * that order and the builder collects them in that order, so every term's postings are
- * appended in doc order and doc-store blocks keep their order: the file written is
- * byte-identical to the one-thread builder's (the dictionary is sorted by key, so the
- * order in which terms were first seen does not show). Counters: submitted >= done >=
- * collected; slots in [collected, submitted) belong to the helper until done passes them.
+ * that order and the builder collects them in that order, so every text term's postings
+ * are appended in doc order and doc-store blocks keep their order: the file written is
+ * byte-identical to the one-thread builder's. Counters: submitted >= done >= collected;
+ * slots in [collected, submitted) belong to the helper until done passes them.
  */
 
 #define PIPE_JOBS 64
@@ -1393,262 +1453,39 @@ struct job {
     int kind;
     uint32_t doc;        /* ANALYZE: the doc; COMPRESS: the block's first doc */
     struct fmt_buf in;   /* ANALYZE: title, body, url, each NUL-terminated; COMPRESS: raw */
-    struct fmt_buf out;  /* ANALYZE: per distinct key, a struct agg_rec, the key bytes and
-                          * pos_len bytes of position varints; COMPRESS: the zlib stream */
+    struct fmt_buf out;  /* COMPRESS: the zlib stream */
     uint32_t len[2];     /* ANALYZE: tokens in title and body */
     uint32_t crc;        /* COMPRESS: CRC32 of out (for the file's CRC, fmt_file_append_crc) */
     int rc;
 };
 
-/* Head of one distinct key in an ANALYZE job's out (copied with memcpy: not aligned). */
-struct agg_rec {
-    uint32_t hash;    /* hash_bytes of the key */
-    uint32_t tf[2];   /* occurrences in title (or the only field) and body */
-    uint32_t pos_len; /* bytes of position varints after the key; 0 without positions */
-    uint32_t key_len; /* namespace byte + term */
-};
-
-/* A distinct key of the doc being analyzed (helper thread). */
-struct agg_key {
-    uint32_t hash;
-    uint32_t key_off;   /* in agg.kbytes */
-    uint32_t key_len;
-    uint32_t slot;      /* its slot in agg.slots */
-    uint32_t tf[2];
-    uint32_t last_pos;  /* previous position in cur_field, for deltas */
-    int cur_field;      /* field of the last position, -1 before the first */
-    uint32_t first, last; /* its chain of deltas in agg.occ, AGG_END when none */
-};
-
-#define AGG_END UINT32_MAX
-
-struct agg_occ {
-    uint32_t delta;     /* position minus the previous one of the same field (first: 0) */
-    uint32_t next;      /* next delta of the same key, AGG_END at the last */
-};
-
-/* The helper's per-doc key table, reused from job to job (only the slots the last doc
- * used are cleared). */
-struct agg {
-    uint32_t *slots;    /* key index + 1, 0 = empty; nslots a power of two, load <= 1/2 */
-    size_t nslots;
-    struct agg_key *keys;
-    size_t nkeys, keys_cap;
-    struct agg_occ *occ;
-    size_t nocc, occ_cap;
-    struct fmt_buf kbytes; /* the keys back to back */
-};
-
 struct pipe {
     struct fmt_worker w;     /* w.done: a job finished */
     struct fmt_analyzer *an; /* the helper's own */
+    struct inverter *text;   /* the builder's, the helper's until drained */
     uint64_t submitted, done, collected;
     int quit;
-    size_t helper_bytes;     /* under mu: out caps of all jobs + agg's arrays, as of the
-                              * last finished job (the helper owns those buffers) */
+    size_t helper_bytes;     /* under mu: out caps of all jobs + the text inverter's bytes,
+                              * as of the last finished job (the helper owns those) */
     size_t out_caps;         /* helper only: out caps of all jobs */
-    struct agg agg;          /* helper only */
     struct job jobs[PIPE_JOBS];
 };
 
-static size_t agg_bytes(const struct agg *a)
-{
-    return a->nslots * sizeof(*a->slots) + a->keys_cap * sizeof(*a->keys) +
-           a->occ_cap * sizeof(*a->occ) + a->kbytes.cap;
-}
-
-static void agg_release(struct agg *a)
-{
-    free(a->slots);
-    free(a->keys);
-    free(a->occ);
-    fmt_buf_release(&a->kbytes);
-}
-
-/* Forget the previous doc's keys. */
-static void agg_reset(struct agg *a)
-{
-    for (size_t i = 0; i < a->nkeys; i++)
-        a->slots[a->keys[i].slot] = 0;
-    a->nkeys = 0;
-    a->nocc = 0;
-    a->kbytes.len = 0;
-}
-
-/* Double the slots (or allocate the first ones) and put the keys back. */
-static int agg_grow(struct agg *a)
-{
-    size_t cap = a->nslots ? a->nslots * 2 : 1024, mask = cap - 1;
-    uint32_t *t = calloc(cap, sizeof(*t));
-
-    if (!t)
-        return FMT_ENOMEM;
-    for (size_t i = 0; i < a->nkeys; i++) {
-        size_t s = a->keys[i].hash & mask;
-        while (t[s])
-            s = (s + 1) & mask;
-        t[s] = (uint32_t)i + 1;
-        a->keys[i].slot = (uint32_t)s;
-    }
-    free(a->slots);
-    a->slots = t;
-    a->nslots = cap;
-    return FMT_OK;
-}
-
-/* The doc's entry for KEY (LEN bytes, hash_bytes H), added if new; NULL when out of
- * memory. */
-static struct agg_key *agg_find(struct agg *a, const uint8_t *key, size_t len, uint32_t h)
-{
-    uint32_t v;
-    size_t mask, s;
-    struct agg_key *k;
-
-    if ((a->nkeys + 1) * 2 > a->nslots && agg_grow(a) != FMT_OK)
-        return NULL;
-    mask = a->nslots - 1;
-    s = h & mask;
-    while ((v = a->slots[s]) != 0) {
-        k = &a->keys[v - 1];
-        if (k->hash == h && k->key_len == len && !memcmp(a->kbytes.p + k->key_off, key, len))
-            return k;
-        s = (s + 1) & mask;
-    }
-    if (a->nkeys == a->keys_cap) {
-        size_t cap = a->keys_cap ? a->keys_cap * 2 : 512;
-        struct agg_key *t = realloc(a->keys, cap * sizeof(*t));
-        if (!t)
-            return NULL;
-        a->keys = t;
-        a->keys_cap = cap;
-    }
-    if (a->kbytes.len + len > UINT32_MAX || fmt_buf_append(&a->kbytes, key, len) != FMT_OK)
-        return NULL;
-    k = &a->keys[a->nkeys++];
-    k->hash = h;
-    k->key_off = (uint32_t)(a->kbytes.len - len);
-    k->key_len = (uint32_t)len;
-    k->slot = (uint32_t)s;
-    k->tf[0] = k->tf[1] = 0;
-    k->last_pos = 0;
-    k->cur_field = -1;
-    k->first = k->last = AGG_END;
-    a->slots[s] = (uint32_t)a->nkeys;
-    return k;
-}
-
-struct tok_ctx {
-    struct agg *a;
-    uint8_t ns, field;
-    uint32_t n;
-};
-
-/* Count one token of the doc under its key, as add_occurrence_h would. */
-static int on_piped_token(void *ctx, const struct fmt_token *tok)
-{
-    struct tok_ctx *c = ctx;
-    struct agg *a = c->a;
-    uint8_t key[FMT_MAX_TERM + 1];
-    struct agg_key *k;
-    struct agg_occ *o;
-
-    c->n++;
-    if (tok->len > FMT_MAX_TERM)
-        return FMT_OK; /* as on_token */
-    key[0] = c->ns;
-    memcpy(key + 1, tok->term, tok->len);
-    if (!(k = agg_find(a, key, tok->len + 1, key_hash(c->ns, (const uint8_t *)tok->term,
-                                                       tok->len))))
-        return FMT_ENOMEM;
-    k->tf[c->field]++;
-    if (!fmt_ns_has_positions(c->ns))
-        return FMT_OK;
-    if (k->cur_field != (int)c->field) {
-        k->cur_field = (int)c->field;
-        k->last_pos = 0;
-    }
-    if (a->nocc == a->occ_cap) {
-        size_t cap = a->occ_cap ? a->occ_cap * 2 : 4096;
-        struct agg_occ *t = a->occ_cap > UINT32_MAX / 4 ? NULL : realloc(a->occ, cap * sizeof(*t));
-        if (!t)
-            return FMT_ENOMEM;
-        a->occ = t;
-        a->occ_cap = cap;
-    }
-    o = &a->occ[a->nocc];
-    o->delta = tok->pos - k->last_pos;
-    o->next = AGG_END;
-    if (k->last == AGG_END)
-        k->first = (uint32_t)a->nocc;
-    else
-        a->occ[k->last].next = (uint32_t)a->nocc;
-    k->last = (uint32_t)a->nocc++;
-    k->last_pos = tok->pos;
-    return FMT_OK;
-}
-
-/* Write the doc's keys into OUT in the order first seen (struct job's out). */
-static int agg_emit(const struct agg *a, struct fmt_buf *out)
-{
-    uint8_t *w;
-
-    if (a->nkeys == 0)
-        return FMT_OK; /* out.p may still be NULL */
-    if (fmt_buf_reserve(out, a->nkeys * sizeof(struct agg_rec) + a->kbytes.len +
-                                 a->nocc * 5) != FMT_OK)
-        return FMT_ENOMEM;
-    w = out->p + out->len;
-    for (size_t i = 0; i < a->nkeys; i++) {
-        const struct agg_key *k = &a->keys[i];
-        struct agg_rec r;
-        uint8_t *pos;
-        r.hash = k->hash;
-        r.tf[0] = k->tf[0];
-        r.tf[1] = k->tf[1];
-        r.key_len = k->key_len;
-        memcpy(w + sizeof(r), a->kbytes.p + k->key_off, k->key_len);
-        pos = w + sizeof(r) + k->key_len;
-        r.pos_len = 0;
-        for (uint32_t o = k->first; o != AGG_END; o = a->occ[o].next) {
-            uint32_t d = a->occ[o].delta;
-            if (d < 0x80)
-                pos[r.pos_len++] = (uint8_t)d;
-            else
-                r.pos_len += (uint32_t)fmt_varint_encode(pos + r.pos_len, d);
-        }
-        memcpy(w, &r, sizeof(r));
-        w = pos + r.pos_len;
-    }
-    out->len = (size_t)(w - out->p);
-    return FMT_OK;
-}
-
 static void run_job(struct pipe *p, struct segenc_zip *zip, struct job *j)
 {
+    const char *title = (const char *)j->in.p, *body, *url;
+
     if (j->kind == JOB_COMPRESSED)
         return; /* done by the calling thread (pipe_compress) */
     j->out.len = 0;
-    j->rc = FMT_OK;
     if (j->kind == JOB_COMPRESS) {
         j->rc = segenc_deflate(zip, &j->out, j->in.p, j->in.len);
         j->crc = fmt_crc32(0, j->out.p, j->out.len);
         return;
     }
-    {
-        const char *text = (const char *)j->in.p;
-        static const uint8_t ns[3] = {FMT_NS_TEXT, FMT_NS_TEXT, FMT_NS_URL};
-        agg_reset(&p->agg);
-        for (unsigned f = 0; f < 3 && j->rc == FMT_OK; f++) {
-            struct tok_ctx c = {&p->agg, ns[f], (uint8_t)(f == 1), 0};
-            size_t len = strlen(text);
-            j->rc = fmt_analyze(p->an, text, len, on_piped_token, &c);
-            if (f < 2)
-                j->len[f] = c.n;
-            text += len + 1;
-        }
-        if (j->rc == FMT_OK)
-            j->rc = agg_emit(&p->agg, &j->out);
-    }
+    body = title + strlen(title) + 1;
+    url = body + strlen(body) + 1;
+    j->rc = analyze_doc(p->text, j->doc, title, body, url, j->len);
 }
 
 static void *pipe_main(void *arg)
@@ -1671,72 +1508,13 @@ static void *pipe_main(void *arg)
             p->out_caps += j->out.cap - cap;
         }
         pthread_mutex_lock(&p->w.mu);
-        p->helper_bytes = p->out_caps + agg_bytes(&p->agg);
+        p->helper_bytes = p->out_caps + inverter_bytes(p->text);
         p->done++;
         pthread_cond_signal(&p->w.done);
     }
     pthread_mutex_unlock(&p->w.mu);
     segenc_zip_release(&zip);
     return NULL;
-}
-
-/* One key of a job's out, parsed. */
-struct agg_in {
-    struct agg_rec r;
-    const uint8_t *key, *pos;
-    long term;  /* its index in the term table, once found */
-};
-
-/* Add one doc's keys to the term table: per key what add_occurrence_h does for each of its
- * occurrences. The doc's text and url keys come only from here and each once (other
- * namespaces' keys are added by the calling thread), so every term is new to the doc and
- * its position bytes, whose deltas start from 0 in each field, are appended as they are. */
-static int collect_keys(struct fmt_seg_builder *b, const uint8_t *q, const uint8_t *end)
-{
-    struct agg_in in[BATCH];
-
-    while (q < end) {
-        size_t mask = b->table_cap - 1;
-        unsigned n = 0;
-        /* a batch of keys: prefetch their table slots, then (once those have had time
-         * to arrive) the term entries that the slots point at, then look them up */
-        for (; n < BATCH && q < end; n++) {
-            memcpy(&in[n].r, q, sizeof(in[n].r));
-            in[n].key = q + sizeof(in[n].r);
-            in[n].pos = in[n].key + in[n].r.key_len;
-            q = in[n].pos + in[n].r.pos_len;
-            __builtin_prefetch(&b->table[in[n].r.hash & mask]);
-        }
-        for (unsigned i = 0; i < n; i++)
-            prefetch_entry(b, in[i].r.hash);
-        for (unsigned i = 0; i < n; i++) {
-            struct agg_in *k = &in[i];
-            long t = term_find_h(b, k->key, k->r.key_len, k->r.hash, 1);
-            struct term_entry *e;
-            if (t < 0)
-                return FMT_ENOMEM;
-            e = &b->terms[t];
-            if (term_touch(b, t, e) != FMT_OK)
-                return FMT_ENOMEM;
-            e->cur_tf[0] += k->r.tf[0];
-            e->cur_tf[1] += k->r.tf[1];
-            k->term = t;
-            if (k->r.pos_len && e->pos.p)
-                __builtin_prefetch(e->pos.p + e->pos.len, 1);
-        }
-        /* the position bytes, once the buffers' tails have been prefetched */
-        for (unsigned i = 0; i < n; i++) {
-            const struct agg_in *k = &in[i];
-            if (k->r.pos_len) {
-                struct fmt_buf *pb = &b->terms[k->term].pos;
-                if (term_buf_reserve(b, pb, k->r.pos_len) != FMT_OK)
-                    return FMT_ENOMEM;
-                memcpy(pb->p + pb->len, k->pos, k->r.pos_len);
-                pb->len += k->r.pos_len;
-            }
-        }
-    }
-    return FMT_OK;
 }
 
 /* Fold a finished job into the builder (calling thread). */
@@ -1753,10 +1531,6 @@ static int collect_job(struct fmt_seg_builder *b, struct job *j)
         return FMT_OK;
     }
     {
-        b->cur_doc = j->doc;
-        if ((j->out.len && collect_keys(b, j->out.p, j->out.p + j->out.len) != FMT_OK) ||
-            finish_doc(b) != FMT_OK)
-            return FMT_ENOMEM;
         fmt_put_u32le(b->title_len.p + 4 * (size_t)j->doc, j->len[0]);
         fmt_put_u32le(b->body_len.p + 4 * (size_t)j->doc, j->len[1]);
         b->len_sum[0] += j->len[0];
@@ -1850,28 +1624,10 @@ static int pipe_drain(struct fmt_seg_builder *b)
 static int add_piped(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
                      uint32_t *doc, struct fmt_err *err)
 {
-    struct fmt_buf name;
-    struct join_ctx jc = {&name};
     struct job *j = NULL;
     uint32_t src;
-    int rc;
+    int rc = add_keywords(b, a, hash);
 
-    fmt_buf_init(&name);
-    b->cur_doc = b->ndocs;
-    rc = a->id[0] ? add_keyword(b, FMT_NS_ID, a->id, strlen(a->id)) : FMT_OK;
-    if (rc == FMT_OK && hash) {
-        uint8_t h[8];
-        fmt_put_u64le(h, hash);
-        rc = add_keyword(b, FMT_NS_HASH, h, sizeof(h));
-    }
-    if (rc == FMT_OK && a->source[0]) {
-        rc = fmt_analyze_unstemmed(b->an, a->source, strlen(a->source), on_source_word, &jc);
-        if (rc == FMT_OK && name.len)
-            rc = add_keyword(b, FMT_NS_SOURCE, name.p, name.len);
-    }
-    fmt_buf_release(&name);
-    if (rc == FMT_OK)
-        rc = finish_doc(b);
     if (rc == FMT_OK)
         rc = source_id_of(b, a->source, &src);
     if (rc == FMT_OK)
@@ -1928,10 +1684,10 @@ static void pipe_stop(struct fmt_seg_builder *b)
         fmt_buf_release(&p->jobs[i].in);
         fmt_buf_release(&p->jobs[i].out);
     }
-    agg_release(&p->agg);
     fmt_analyzer_free(p->an);
     free(p);
     b->pipe = NULL;
+    b->text.an = b->an;
 }
 
 int fmt_seg_builder_set_threads(struct fmt_seg_builder *b, unsigned nthreads,
@@ -1950,10 +1706,13 @@ int fmt_seg_builder_set_threads(struct fmt_seg_builder *b, unsigned nthreads,
         free(p);
         return rc;
     }
+    p->text = &b->text;
+    b->text.an = p->an;
     if (fmt_worker_start(&p->w, pipe_main, p) == 0) {
         b->pipe = p;
         return FMT_OK;
     }
+    b->text.an = b->an;
     fmt_analyzer_free(p->an);
     free(p);
     return fmt_errorf(err, FMT_ENOMEM, "segment builder: cannot start a thread");
