@@ -612,7 +612,11 @@ static int stem_word(struct fmt_analyzer *an, const uint8_t **term, size_t *tlen
     return FMT_OK;
 }
 
-/* Fold, stem and hand the word W to FN as token number POS. *EMITTED says whether a token
+/* How analyze() treats words that have a letter: stem them, hand them on unstemmed, or hand
+ * them on unstemmed with fmt_token.stem set (fmt_analyze_deferred). */
+enum { STEM_NO, STEM_YES, STEM_DEFER };
+
+/* Fold, stem (as STEM says) and hand the word W to FN as token number POS. *EMITTED says whether a token
  * was produced (dropped words take no position). With FIRST, FN only sees terms starting
  * with a flagged byte (fmt_analyze_first). Returns FMT_OK, an error or FN's value. */
 static int emit_word(struct fmt_analyzer *an, const struct word *w, int stem, uint32_t pos,
@@ -636,10 +640,15 @@ static int emit_word(struct fmt_analyzer *an, const struct word *w, int stem, ui
     *emitted = 1;
     if (first && !first[term[0]] && (!stem || !an->stemmer || an->stem_keeps_first))
         return FMT_OK; /* its term cannot start with a flagged byte */
+    tok.stem = 0;
     if (stem && an->stemmer && w->has_letter) {
-        rc = stem_word(an, &term, &tlen);
-        if (rc != FMT_OK)
-            return rc;
+        if (stem == STEM_DEFER) {
+            tok.stem = 1;
+        } else {
+            rc = stem_word(an, &term, &tlen);
+            if (rc != FMT_OK)
+                return rc;
+        }
     }
     if (first && (tlen == 0 || !first[term[0]]))
         return FMT_OK;
@@ -694,19 +703,40 @@ static int analyze(struct fmt_analyzer *an, const char *text, size_t len, int st
 int fmt_analyze(struct fmt_analyzer *an, const char *text, size_t len, fmt_token_fn fn,
                 void *ctx)
 {
-    return analyze(an, text, len, 1, NULL, fn, ctx);
+    return analyze(an, text, len, STEM_YES, NULL, fn, ctx);
 }
 
 int fmt_analyze_unstemmed(struct fmt_analyzer *an, const char *text, size_t len,
                           fmt_token_fn fn, void *ctx)
 {
-    return analyze(an, text, len, 0, NULL, fn, ctx);
+    return analyze(an, text, len, STEM_NO, NULL, fn, ctx);
 }
 
 int fmt_analyze_first(struct fmt_analyzer *an, const char *text, size_t len,
                       const uint8_t first[256], fmt_token_fn fn, void *ctx)
 {
-    return analyze(an, text, len, 1, first, fn, ctx);
+    return analyze(an, text, len, STEM_YES, first, fn, ctx);
+}
+
+int fmt_analyze_deferred(struct fmt_analyzer *an, const char *text, size_t len,
+                         fmt_token_fn fn, void *ctx)
+{
+    return analyze(an, text, len, STEM_DEFER, NULL, fn, ctx);
+}
+
+int fmt_analyzer_stem(struct fmt_analyzer *an, const char *term, size_t len,
+                      const char **stem, size_t *slen)
+{
+    const uint8_t *t = (const uint8_t *)term;
+    int rc;
+
+    *stem = term;
+    *slen = len;
+    if (!an->stemmer)
+        return FMT_OK;
+    rc = stem_word(an, &t, slen);
+    *stem = (const char *)t;
+    return rc;
 }
 
 /* ---- lifetime -------------------------------------------------------------------------- */

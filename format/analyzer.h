@@ -27,6 +27,8 @@ struct fmt_token {
     uint32_t pos;     /* 0, 1, 2, ... within this call */
     size_t start;     /* byte offset of the word in the input text */
     size_t end;       /* byte offset just past the word */
+    int stem;         /* fmt_analyze_deferred only: term is the folded word and still
+                       * to be stemmed (fmt_analyzer_stem); 0 everywhere else */
 };
 
 /* Return 0 to continue, anything else stops fmt_analyze, which returns that value. */
@@ -54,6 +56,19 @@ int fmt_analyze_unstemmed(struct fmt_analyzer *an, const char *text, size_t len,
  * are not even stemmed, which is most of the cost of a snippet. */
 int fmt_analyze_first(struct fmt_analyzer *an, const char *text, size_t len,
                       const uint8_t first[256], fmt_token_fn fn, void *ctx);
+
+/* fmt_analyze without its last step: each token's term is the folded word, and its stem
+ * flag says whether fmt_analyze would stem it, which fmt_analyzer_stem then does. For a
+ * caller that remembers per word where its stem led (the segment builder: folded word ->
+ * term), so that a repeated word costs one lookup instead of two. */
+int fmt_analyze_deferred(struct fmt_analyzer *an, const char *text, size_t len,
+                         fmt_token_fn fn, void *ctx);
+
+/* The stem of the folded word TERM[0..len), 1 <= len, as fmt_analyze gives it, through the
+ * stem cache; borrowed, valid until the next call on AN. TERM must stay readable for 8
+ * bytes past its end (they are read and ignored). FMT_OK or FMT_ENOMEM. */
+int fmt_analyzer_stem(struct fmt_analyzer *an, const char *term, size_t len,
+                      const char **stem, size_t *slen);
 
 /* Number of invalid UTF-8 sequences in TEXT[0..len) (0 when the text is valid). If
  * FIRST_BAD is not NULL it receives the byte offset of the first one. */

@@ -115,7 +115,20 @@ struct pending {
     uint32_t hash;
     uint32_t pos;
     unsigned field;
+    int stem;       /* the key is a folded word to be stemmed (fmt_token.stem) */
 };
+
+/* A folded word of the segment and the term its stem is (see word_term). */
+struct word_slot {
+    uint64_t head;     /* the key's first 8 bytes (namespace byte + word), zero-padded */
+    uint32_t hash;     /* key_hash of the key */
+    uint32_t term;     /* the term's index + 1, NO_TERM for a dropped one; 0: empty */
+    uint32_t key_off;  /* the whole key in inverter.word_keys */
+    uint32_t key_len;
+};
+
+#define NO_TERM UINT32_MAX /* a word whose stem is too long to index */
+#define BATCH_KEYS (BATCH * 64) /* bytes of batch_keys used for keys (+ 8 of slack) */
 
 /* Accumulated postings of one term while the segment is in memory. */
 struct term_entry {
@@ -159,10 +172,16 @@ struct inverter {
     uint32_t *touched;           /* term indexes seen in the current doc */
     size_t ntouched, touched_cap;
     size_t bytes;                /* heap estimate of the arrays above but keys */
-    struct pending batch[BATCH]; /* queued occurrences, nbatch used */
+    /* text: the analyzed words (namespace byte + folded word) of the current field, queued
+     * (batch_add), and each word of the segment's term (word_term) */
+    struct pending batch[BATCH]; /* queued words, nbatch used */
     unsigned nbatch;
     size_t batch_used;           /* bytes of batch_keys used */
-    uint8_t batch_keys[BATCH * 64];
+    uint8_t batch_keys[BATCH_KEYS + 8]; /* + 8: fmt_analyzer_stem reads past a word */
+    struct word_slot *word_tab;  /* open addressing, word_cap slots (power of two; 0 until
+                                  * the first field), nwords used, load <= 3/4 */
+    size_t word_cap, nwords;
+    struct fmt_buf word_keys;    /* keys of the words longer than 8 bytes, back to back */
     uint32_t cur_doc;
     unsigned cur_field;
     uint8_t cur_ns;
@@ -307,6 +326,8 @@ static void inverter_release(struct inverter *inv)
     free(inv->table);
     free(inv->touched);
     fmt_buf_release(&inv->keys);
+    free(inv->word_tab);
+    fmt_buf_release(&inv->word_keys);
 }
 
 int fmt_seg_builder_new(struct fmt_seg_builder **out, struct fmt_analyzer *an,
@@ -523,21 +544,16 @@ static inline int term_touch(struct inverter *inv, long i, struct term_entry *e)
     return FMT_OK;
 }
 
-/* Record one occurrence of KEY in the current doc, in FIELD at POS (positions only for
- * namespaces that keep them). */
-static int add_occurrence_h(struct inverter *inv, const uint8_t *key, size_t len,
-                            uint32_t h, unsigned field, uint32_t pos)
+/* Record one occurrence of term I (namespace NS) in the current doc, in FIELD at POS. */
+static int add_term_occurrence(struct inverter *inv, long i, uint8_t ns, unsigned field,
+                               uint32_t pos)
 {
-    long i = term_find_h(inv, key, len, h, 1);
-    struct term_entry *e;
+    struct term_entry *e = &inv->terms[i];
 
-    if (i < 0)
-        return FMT_ENOMEM;
-    e = &inv->terms[i];
     if (term_touch(inv, i, e) != FMT_OK)
         return FMT_ENOMEM;
     e->cur_tf[field]++;
-    if (!fmt_ns_has_positions(key[0]))
+    if (!fmt_ns_has_positions(ns))
         return FMT_OK;
     if (e->cur_field != (int)field) {
         e->cur_field = (int)field;
@@ -549,26 +565,120 @@ static int add_occurrence_h(struct inverter *inv, const uint8_t *key, size_t len
     return FMT_OK;
 }
 
-static int add_occurrence(struct inverter *inv, const uint8_t *key, size_t len,
-                          unsigned field, uint32_t pos)
+/* Record one occurrence of KEY in the current doc, in FIELD at POS (positions only for
+ * namespaces that keep them). */
+static int add_occurrence(struct inverter *inv, const uint8_t *key, size_t len, unsigned field,
+                          uint32_t pos)
 {
-    return add_occurrence_h(inv, key, len, hash_bytes(key, len), field, pos);
+    long i = term_find(inv, key, len, 1);
+
+    return i < 0 ? FMT_ENOMEM : add_term_occurrence(inv, i, key[0], field, pos);
 }
 
-/* Occurrences are queued BATCH at a time: each one's table slot is prefetched when it is
- * queued; when the batch is full the term entries the slots point at are prefetched, then
- * all are looked up, so the cache misses of a batch overlap (the table and the entries are
+/* ---- folded word -> term ------------------------------------------------------------
+ * The text inverter analyzes with fmt_analyze_deferred and keeps, for each folded word of
+ * the segment (key: namespace byte + word), the index of the term its stem is: a repeated
+ * word costs one lookup here where the stem cache and the term table cost two (two
+ * hashes, two probes, a key copy). A new word is stemmed through the analyzer's cache and
+ * found in, or added to, the term table once. A word without a letter is its own term, so
+ * its key hash is the term's. */
+
+static int word_tab_grow(struct inverter *inv)
+{
+    size_t cap = inv->word_cap ? inv->word_cap * 2 : 1 << 14;
+    struct word_slot *t = calloc(cap, sizeof(*t));
+
+    if (!t)
+        return FMT_ENOMEM;
+    for (size_t i = 0; i < inv->word_cap; i++) {
+        const struct word_slot *w = &inv->word_tab[i];
+        size_t s = w->hash & (cap - 1);
+        if (!w->term)
+            continue;
+        while (t[s].term)
+            s = (s + 1) & (cap - 1);
+        t[s] = *w;
+    }
+    inv->bytes += (cap - inv->word_cap) * sizeof(*t);
+    free(inv->word_tab);
+    inv->word_tab = t;
+    inv->word_cap = cap;
+    return FMT_OK;
+}
+
+/* The term of the word KEY (LEN bytes, hash H; STEM: to be stemmed) as an index, adding
+ * the word and if need be the term; -1 for a word whose stem is too long to index, -2 when
+ * out of memory. KEY stays readable 8 bytes past its end (batch_keys). */
+static long word_term(struct inverter *inv, const uint8_t *key, size_t len, uint32_t h,
+                      int stem)
+{
+    size_t mask = inv->word_cap - 1, s = h & mask;
+    uint64_t head = short_le(key, len < 8 ? len : 8);
+    struct word_slot *w;
+    long t;
+
+    for (; (w = &inv->word_tab[s])->term; s = (s + 1) & mask)
+        if (w->hash == h && w->key_len == len && w->head == head &&
+            (len <= 8 || !memcmp(inv->word_keys.p + w->key_off + 8, key + 8, len - 8)))
+            return w->term == NO_TERM ? -1 : (long)w->term - 1;
+    if (!stem) {
+        t = term_find_h(inv, key, len, h, 1);
+    } else {
+        uint8_t skey[FMT_MAX_TERM + 1];
+        const char *st;
+        size_t sl;
+        if (fmt_analyzer_stem(inv->an, (const char *)key + 1, len - 1, &st, &sl) != FMT_OK)
+            return -2;
+        if (sl > FMT_MAX_TERM) {
+            t = -1; /* as on_counted_token drops it */
+        } else {
+            skey[0] = key[0];
+            memcpy(skey + 1, st, sl);
+            t = term_find(inv, skey, sl + 1, 1);
+            if (t < 0)
+                return -2;
+        }
+    }
+    if (t < -1 || inv->word_keys.len + len > UINT32_MAX)
+        return -2;
+    if (len > 8) {
+        size_t cap = inv->word_keys.cap;
+        if (fmt_buf_append(&inv->word_keys, key, len) != FMT_OK)
+            return -2;
+        inv->bytes += inv->word_keys.cap - cap;
+    }
+    w->head = head;
+    w->hash = h;
+    w->term = t < 0 ? NO_TERM : (uint32_t)t + 1;
+    w->key_off = len > 8 ? (uint32_t)(inv->word_keys.len - len) : 0;
+    w->key_len = (uint32_t)len;
+    if (++inv->nwords * 4 > inv->word_cap * 3 && word_tab_grow(inv) != FMT_OK)
+        return -2;
+    return t;
+}
+
+/* Words are queued BATCH at a time: each one's word slot is prefetched when it is queued;
+ * when the batch is full the term entries the slots point at are prefetched, then all are
+ * looked up, so the cache misses of a batch overlap (the tables and the entries are
  * megabytes: a lookup is two misses). Order is kept: the batch is flushed before anything
- * else reads the term table (end of each field, finish_doc). */
+ * else reads the term table (end of each field). */
 static int batch_flush(struct inverter *inv)
 {
     int rc = FMT_OK;
 
-    for (unsigned i = 0; i < inv->nbatch; i++)
-        prefetch_entry(inv, inv->batch[i].hash);
+    for (unsigned i = 0; i < inv->nbatch; i++) {
+        const struct word_slot *w = &inv->word_tab[inv->batch[i].hash & (inv->word_cap - 1)];
+        if (w->hash == inv->batch[i].hash && w->term && w->term != NO_TERM)
+            __builtin_prefetch(&inv->terms[w->term - 1]);
+    }
     for (unsigned i = 0; i < inv->nbatch && rc == FMT_OK; i++) {
         const struct pending *q = &inv->batch[i];
-        rc = add_occurrence_h(inv, inv->batch_keys + q->koff, q->len, q->hash, q->field, q->pos);
+        const uint8_t *key = inv->batch_keys + q->koff;
+        long t = word_term(inv, key, q->len, q->hash, q->stem);
+        if (t == -2)
+            rc = FMT_ENOMEM;
+        else if (t >= 0)
+            rc = add_term_occurrence(inv, t, key[0], q->field, q->pos);
     }
     inv->nbatch = 0;
     inv->batch_used = 0;
@@ -576,13 +686,13 @@ static int batch_flush(struct inverter *inv)
 }
 
 static int batch_add(struct inverter *inv, uint8_t ns, unsigned field, const char *term,
-                     size_t len, uint32_t pos)
+                     size_t len, uint32_t pos, int stem)
 {
     struct pending *q;
     uint8_t *key;
     int rc;
 
-    if ((inv->nbatch == BATCH || inv->batch_used + len + 1 > sizeof(inv->batch_keys)) &&
+    if ((inv->nbatch == BATCH || inv->batch_used + len + 1 > BATCH_KEYS) &&
         (rc = batch_flush(inv)) != FMT_OK)
         return rc;
     q = &inv->batch[inv->nbatch++];
@@ -594,8 +704,9 @@ static int batch_add(struct inverter *inv, uint8_t ns, unsigned field, const cha
     q->hash = key_hash(ns, (const uint8_t *)term, len);
     q->field = field;
     q->pos = pos;
+    q->stem = stem;
     inv->batch_used += len + 1;
-    __builtin_prefetch(&inv->table[q->hash & (inv->table_cap - 1)]);
+    __builtin_prefetch(&inv->word_tab[q->hash & (inv->word_cap - 1)]);
     return FMT_OK;
 }
 
@@ -611,9 +722,11 @@ static int on_counted_token(void *ctx, const struct fmt_token *tok)
     struct inverter *inv = c->inv;
 
     c->n++;
-    if (tok->len > FMT_MAX_TERM)
-        return FMT_OK; /* longer "words" are noise (base64, URLs glued together) */
-    return batch_add(inv, inv->cur_ns, inv->cur_field, tok->term, tok->len, tok->pos);
+    if (tok->len > FMT_MAX_TERM && !tok->stem)
+        return FMT_OK; /* longer "words" are noise (base64, URLs glued together); a word
+                        * to be stemmed is judged by its stem (word_term) */
+    return batch_add(inv, inv->cur_ns, inv->cur_field, tok->term, tok->len, tok->pos,
+                     tok->stem);
 }
 
 /* Join the folded, unstemmed words of a source name with single spaces. */
@@ -722,9 +835,11 @@ static int analyze_field(struct inverter *inv, uint8_t ns, unsigned field, const
     struct count_ctx c = {inv, 0};
     int rc;
 
+    if (!inv->word_cap && word_tab_grow(inv) != FMT_OK)
+        return FMT_ENOMEM;
     inv->cur_ns = ns;
     inv->cur_field = field;
-    rc = fmt_analyze(inv->an, text, strlen(text), on_counted_token, &c);
+    rc = fmt_analyze_deferred(inv->an, text, strlen(text), on_counted_token, &c);
     if (rc == FMT_OK)
         rc = batch_flush(inv);
     if (len)

@@ -618,6 +618,59 @@ static void test_invalid_utf8_separates_words(void **state)
 
 /* ---- inputs, languages, callbacks ----------------------------------------------------------- */
 
+/* fmt_analyze_deferred hands on folded words flagged for stemming; stemming the flagged
+ * ones with fmt_analyzer_stem gives fmt_analyze's tokens exactly (and the unflagged ones
+ * are fmt_analyze's as they are: numbers). */
+struct deferred {
+    struct fmt_analyzer *an;
+    struct collect *c;
+    size_t flagged;
+};
+
+static int stem_flagged(void *ctx, const struct fmt_token *t)
+{
+    struct deferred *d = ctx;
+    struct fmt_token s = *t;
+    char word[300];
+
+    if (t->stem) {
+        assert_true(t->len < sizeof(word) - 8);
+        memcpy(word, t->term, t->len); /* fmt_analyzer_stem may read 8 bytes past it */
+        memset(word + t->len, 0x5a, 8);
+        assert_int_equal(fmt_analyzer_stem(d->an, word, t->len, &s.term, &s.len), FMT_OK);
+        d->flagged++;
+    }
+    return collect_fn(d->c, &s);
+}
+
+static void test_deferred_stemming_gives_the_same_tokens(void **state)
+{
+    static const char text[] = "The ministers were running late; 3.14 NATO's U.S. allies "
+                                "r\xc3\xa9sum\xc3\xa9s, 1,000 hopefully-agreed talks ran.";
+    struct fmt_analyzer *an = new_analyzer("english", 1);
+    struct collect want, got;
+    struct deferred d;
+
+    (void)state;
+    run_len(an, text, sizeof(text) - 1, 1, &want);
+    collect_init(&got);
+    d.an = an;
+    d.c = &got;
+    d.flagged = 0;
+    assert_int_equal(fmt_analyze_deferred(an, text, sizeof(text) - 1, stem_flagged, &d), FMT_OK);
+    assert_int_equal(fmt_buf_terminate(&got.terms), FMT_OK);
+    assert_string_equal((const char *)got.terms.p, (const char *)want.terms.p);
+    assert_int_equal(got.n, want.n);
+    for (size_t i = 0; i < got.n; i++) {
+        assert_int_equal(got.tok[i].pos, want.tok[i].pos);
+        assert_int_equal(got.tok[i].start, want.tok[i].start);
+    }
+    assert_true(d.flagged > 0 && d.flagged < got.n); /* the numbers are not flagged */
+    fmt_buf_release(&want.terms);
+    fmt_buf_release(&got.terms);
+    fmt_analyzer_free(an);
+}
+
 static void test_empty_input_yields_no_tokens(void **state)
 {
     struct fmt_analyzer *an = new_analyzer("english", 1);
@@ -901,7 +954,7 @@ static void check_first(struct fmt_analyzer *an, const char *text, const uint8_t
             size_t len = strcspn(t, " ");
             if (first[(uint8_t)t[0]]) {
                 struct fmt_token tok = {t, len, all.tok[i].pos, all.tok[i].start,
-                                        all.tok[i].end};
+                                        all.tok[i].end, 0};
                 assert_int_equal(collect_fn(&want, &tok), 0);
             }
             t += len + (t[len] == ' ');
@@ -975,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_utf8_repair_replaces_each_bad_sequence_with_fffd),
         cmocka_unit_test(test_invalid_utf8_separates_words),
         cmocka_unit_test(test_empty_input_yields_no_tokens),
+        cmocka_unit_test(test_deferred_stemming_gives_the_same_tokens),
         cmocka_unit_test(test_language_none_disables_stemming),
         cmocka_unit_test(test_unstemmed_emits_folded_words),
         cmocka_unit_test(test_callback_stop_value_propagates),
