@@ -94,6 +94,7 @@
 #include "segformat.h"
 #include "worker.h"
 
+#define RICE_UNPICKED UINT32_MAX /* encode_block's k: pick it there (see encpipe) */
 #define MAX_KEY 4096             /* as the reader: longest dictionary key */
 #define COPY_CHUNK ((size_t)1 << 20) /* bytes read back from a spill file at a time */
 #define COL_CHUNK 65536          /* column bytes gathered before an append */
@@ -537,6 +538,8 @@ static int encode_block(struct merger *m, uint8_t ns, const struct segenc_block 
     int rc;
 
     if (fmt_ns_has_positions(ns)) {
+        if (k == RICE_UNPICKED)
+            k = segenc_rice_pick(posv, nposv, &pos_len);
         m->scratch.len = 0;
         if (segenc_rice_block(&m->scratch, posv, nposv, k, pos_len) != FMT_OK)
             return fmt_errorf(err, FMT_ENOMEM, "out of memory");
@@ -694,9 +697,11 @@ static int merge_term(struct merger *m, struct fmt_err *err)
  * in order, so the file is the same as with one thread (tests/format/test_segment_merge.c
  * compares them). A job is a batch of events: one job per block and term took the lock
  * and woke a thread millions of times on a 1M compaction and made it slower (10.8 s
- * against 9.6 on one thread); batches of 256 KiB made it 7.7 s. The helper is the busier
- * stage, so the calling thread also picks each block's positions encoding (Rice
- * parameter and size, segenc_rice_pick). While the helper runs it owns the output, the
+ * against 9.6 on one thread); batches of 256 KiB made it 7.7 s. Each block's positions
+ * encoding (Rice parameter and size, segenc_rice_pick) is picked by the less busy thread:
+ * the calling thread when it had to wait for a free job as it began the batch (the helper
+ * is behind), the helper otherwise (the block's event then says RICE_UNPICKED). While the
+ * helper runs it owns the output, the
  * spills, the dictionary, scratch and chunk, and the current term's encoding state (skip
  * table, prev_doc, term_pos_len, pos_off); the calling thread owns the inputs and the
  * block being filled. A helper error stops the calling thread at its next job. */
@@ -720,6 +725,8 @@ struct encpipe {
     int rc;                       /* under mu: the helper's first error, then it only drains */
     struct fmt_err err;
     struct enc_job *fill;         /* calling thread: the batch being filled, or NULL */
+    int caller_picks;             /* calling thread: it picks the positions encodings of
+                                   * the batch being filled (it waited for it) */
     struct segenc_block blk;      /* helper: the block being encoded */
     struct enc_job jobs[ENC_JOBS];
 };
@@ -819,6 +826,7 @@ static int encpipe_room(struct encpipe *ep, size_t words, uint32_t **w, struct f
     if (!ep->fill) {
         int rc;
         pthread_mutex_lock(&ep->w.mu);
+        ep->caller_picks = ep->submitted - ep->done == ENC_JOBS;
         while (ep->rc == FMT_OK && ep->submitted - ep->done == ENC_JOBS)
             pthread_cond_wait(&ep->w.done, &ep->w.mu);
         rc = ep->rc;
@@ -870,16 +878,14 @@ static int emit_block(struct merger *m, uint8_t ns, struct fmt_err *err)
 {
     uint32_t n = m->blk.n, *w;
     uint64_t pos_len = 0;
-    unsigned k = 0;
+    unsigned k = RICE_UNPICKED;
     int rc;
 
-    /* the positions' encoding is chosen here, on the calling thread, which has time to
-     * spare while the encoding thread is the busier one */
-    if (fmt_ns_has_positions(ns))
-        k = segenc_rice_pick(m->posv, m->nposv, &pos_len);
     if (!m->ep) {
         rc = encode_block(m, ns, &m->blk, m->posv, m->nposv, k, pos_len, err);
     } else if ((rc = encpipe_room(m->ep, 7 + 5 * (size_t)n + m->nposv, &w, err)) == FMT_OK) {
+        if (m->ep->caller_picks && fmt_ns_has_positions(ns))
+            k = segenc_rice_pick(m->posv, m->nposv, &pos_len);
         w[0] = 0;
         w[1] = ns;
         w[2] = n;

@@ -583,6 +583,15 @@ static int add_occurrence(struct inverter *inv, const uint8_t *key, size_t len, 
  * found in, or added to, the term table once. A word without a letter is its own term, so
  * its key hash is the term's. */
 
+static void word_tab_release(struct inverter *inv)
+{
+    inv->bytes -= inv->word_cap * sizeof(*inv->word_tab) + inv->word_keys.cap;
+    free(inv->word_tab);
+    fmt_buf_release(&inv->word_keys);
+    inv->word_tab = NULL;
+    inv->word_cap = inv->nwords = 0;
+}
+
 static int word_tab_grow(struct inverter *inv)
 {
     size_t cap = inv->word_cap ? inv->word_cap * 2 : 1 << 14;
@@ -1487,6 +1496,7 @@ int fmt_seg_builder_write(struct fmt_seg_builder *b, const char *path, struct fm
     rc = doc_block_close(b);
     if (rc == FMT_OK)
         rc = pipe_drain(b);
+    word_tab_release(&b->text); /* only adds use it: its memory goes to the sort */
     if (rc == FMT_OK)
         rc = fmt_buf_put_varint(&sources, b->nsources);
     if (rc == FMT_OK)
