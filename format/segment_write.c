@@ -1568,6 +1568,8 @@ out_free:
  */
 
 #define PIPE_JOBS 64
+#define JOB_DOCS 16              /* docs an ANALYZE job holds at most */
+#define JOB_BYTES (64u << 10)    /* text past which it is handed over */
 #define PIPE_BEHIND (PIPE_JOBS / 2) /* jobs waiting: past this the caller compresses */
 
 /* JOB_COMPRESSED is a COMPRESS job that the calling thread ran itself before submitting
@@ -1576,10 +1578,12 @@ enum { JOB_ANALYZE, JOB_COMPRESS, JOB_COMPRESSED };
 
 struct job {
     int kind;
-    uint32_t doc;        /* ANALYZE: the doc; COMPRESS: the block's first doc */
-    struct fmt_buf in;   /* ANALYZE: title, body, url, each NUL-terminated; COMPRESS: raw */
+    uint32_t doc;        /* ANALYZE: the first doc; COMPRESS: the block's first doc */
+    uint32_t ndocs;      /* ANALYZE: docs doc, doc + 1, ... */
+    struct fmt_buf in;   /* ANALYZE: per doc title, body, url, each NUL-terminated;
+                          * COMPRESS: raw */
     struct fmt_buf out;  /* COMPRESS: the zlib stream */
-    uint32_t len[2];     /* ANALYZE: tokens in title and body */
+    uint32_t len[JOB_DOCS][2]; /* ANALYZE: per doc tokens in title and body */
     uint32_t crc;        /* COMPRESS: CRC32 of out (for the file's CRC, fmt_file_append_crc) */
     int rc;
 };
@@ -1589,6 +1593,8 @@ struct pipe {
     struct fmt_analyzer *an; /* the helper's own */
     struct inverter *text;   /* the builder's, the helper's until drained */
     uint64_t submitted, done, collected;
+    struct job *open;        /* calling thread: the ANALYZE job being filled, not yet
+                              * submitted (it holds slot submitted % PIPE_JOBS) */
     int quit;
     size_t helper_bytes;     /* under mu: out caps of all jobs + the text inverter's bytes,
                               * as of the last finished job (the helper owns those) */
@@ -1608,9 +1614,13 @@ static void run_job(struct pipe *p, struct segenc_zip *zip, struct job *j)
         j->crc = fmt_crc32(0, j->out.p, j->out.len);
         return;
     }
-    body = title + strlen(title) + 1;
-    url = body + strlen(body) + 1;
-    j->rc = analyze_doc(p->text, j->doc, title, body, url, j->len);
+    j->rc = FMT_OK;
+    for (uint32_t k = 0; k < j->ndocs && j->rc == FMT_OK; k++) {
+        body = title + strlen(title) + 1;
+        url = body + strlen(body) + 1;
+        j->rc = analyze_doc(p->text, j->doc + k, title, body, url, j->len[k]);
+        title = url + strlen(url) + 1;
+    }
 }
 
 static void *pipe_main(void *arg)
@@ -1655,11 +1665,11 @@ static int collect_job(struct fmt_seg_builder *b, struct job *j)
         b->ndocblocks++;
         return FMT_OK;
     }
-    {
-        fmt_put_u32le(b->title_len.p + 4 * (size_t)j->doc, j->len[0]);
-        fmt_put_u32le(b->body_len.p + 4 * (size_t)j->doc, j->len[1]);
-        b->len_sum[0] += j->len[0];
-        b->len_sum[1] += j->len[1];
+    for (uint32_t k = 0; k < j->ndocs; k++) {
+        fmt_put_u32le(b->title_len.p + 4 * ((size_t)j->doc + k), j->len[k][0]);
+        fmt_put_u32le(b->body_len.p + 4 * ((size_t)j->doc + k), j->len[k][1]);
+        b->len_sum[0] += j->len[k][0];
+        b->len_sum[1] += j->len[k][1];
     }
     return FMT_OK;
 }
@@ -1700,6 +1710,9 @@ static int pipe_slot(struct fmt_seg_builder *b, struct job **j)
     return rc;
 }
 
+/* Hand the filled ANALYZE job over, if there is one. */
+static void pipe_submit_open(struct pipe *p);
+
 static void pipe_submit(struct pipe *p)
 {
     pthread_mutex_lock(&p->w.mu);
@@ -1708,13 +1721,24 @@ static void pipe_submit(struct pipe *p)
     pthread_mutex_unlock(&p->w.mu);
 }
 
+static void pipe_submit_open(struct pipe *p)
+{
+    if (p->open) {
+        p->open = NULL;
+        pipe_submit(p);
+    }
+}
+
 static int pipe_compress(struct fmt_seg_builder *b)
 {
     struct pipe *p = b->pipe;
     struct job *j;
     struct fmt_buf t;
     uint64_t backlog;
-    int rc = pipe_slot(b, &j);
+    int rc;
+
+    pipe_submit_open(p); /* its slot comes first */
+    rc = pipe_slot(b, &j);
 
     if (rc != FMT_OK)
         return rc;
@@ -1743,7 +1767,10 @@ static int pipe_compress(struct fmt_seg_builder *b)
 
 static int pipe_drain(struct fmt_seg_builder *b)
 {
-    return b->pipe ? pipe_collect(b, b->pipe->submitted) : FMT_OK;
+    if (!b->pipe)
+        return FMT_OK;
+    pipe_submit_open(b->pipe);
+    return pipe_collect(b, b->pipe->submitted);
 }
 
 static int add_piped(struct fmt_seg_builder *b, const struct fmt_article *a, uint64_t hash,
@@ -1763,12 +1790,18 @@ static int add_piped(struct fmt_seg_builder *b, const struct fmt_article *a, uin
          fmt_buf_put_u64le(&b->timestamp, (uint64_t)a->timestamp) != FMT_OK ||
          fmt_buf_put_u32le(&b->source_id, src) != FMT_OK))
         rc = FMT_ENOMEM;
-    if (rc == FMT_OK)
+    if (rc == FMT_OK && !b->pipe->open) {
         rc = pipe_slot(b, &j);
+        if (rc == FMT_OK) {
+            j->kind = JOB_ANALYZE;
+            j->doc = b->ndocs;
+            j->ndocs = 0;
+            j->in.len = 0;
+            b->pipe->open = j;
+        }
+    }
     if (rc == FMT_OK) {
-        j->kind = JOB_ANALYZE;
-        j->doc = b->ndocs;
-        j->in.len = 0;
+        j = b->pipe->open;
         if (fmt_buf_append(&j->in, a->title, strlen(a->title) + 1) != FMT_OK ||
             fmt_buf_append(&j->in, a->body, strlen(a->body) + 1) != FMT_OK ||
             fmt_buf_append(&j->in, a->url, strlen(a->url) + 1) != FMT_OK)
@@ -1776,9 +1809,13 @@ static int add_piped(struct fmt_seg_builder *b, const struct fmt_article *a, uin
     }
     if (rc != FMT_OK)
         return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory while indexing", a->id);
-    pipe_submit(b->pipe);
+    j->ndocs++;
     *doc = b->ndocs++;
-    /* fold in whatever the helper has finished, without waiting */
+    if (j->ndocs < JOB_DOCS && j->in.len < JOB_BYTES)
+        return FMT_OK;
+    /* a full job: hand it over and fold in whatever the helper has finished, without
+     * waiting */
+    pipe_submit_open(b->pipe);
     if (pipe_collect(b, 0) != FMT_OK)
         return fmt_errorf(err, FMT_ENOMEM, "%s: out of memory while indexing", a->id);
     return FMT_OK;
