@@ -60,10 +60,11 @@ int fmt_seg_builder_add_keys(struct fmt_seg_builder *b, uint32_t doc, uint8_t ns
                              size_t nkeys, struct fmt_err *err);
 
 /* Use NTHREADS threads in all (0 or 1: the caller's only, the default; more than 2 gives
- * the same as 2): a helper thread analyzes title, body and url and compresses doc-store
- * blocks while the caller's thread builds. CFG must be the settings AN was made with (the
- * helper makes its own analyzer). Call before the first add. The written segment is
- * byte-identical to a one-thread build. FMT_OK, FMT_EINVAL, FMT_ENOMEM. */
+ * the same as 2): a helper thread analyzes and indexes title, body and url and
+ * compresses doc-store blocks while the caller's thread does the rest. CFG must be the
+ * settings AN was made with (the helper makes its own analyzer). Call before the first
+ * add. The written segment is byte-identical to a one-thread build. FMT_OK, FMT_EINVAL,
+ * FMT_ENOMEM. */
 int fmt_seg_builder_set_threads(struct fmt_seg_builder *b, unsigned nthreads,
                                 const struct fmt_analyzer_cfg *cfg, struct fmt_err *err);
 
