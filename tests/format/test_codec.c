@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "codec.h"
 
 static uint64_t next_rand(uint64_t *s)
@@ -365,6 +367,27 @@ static void test_crc32_matches_zlib_check_value(void **state)
     assert_int_equal(fmt_crc32(fmt_crc32(0, "1234", 4), "56789", 5), 0xcbf43926u);
 }
 
+/* Long inputs take the carry-less multiplication path where the CPU has it: every length
+ * from 0 to 1100 at every offset in 16 bytes, and a few long ones, against zlib's own
+ * crc32 and continued from a nonzero CRC. */
+static void test_crc32_matches_zlib_at_every_length(void **state)
+{
+    static uint8_t buf[(1 << 16) + 16];
+    uint64_t seed = 31337;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)next_rand(&seed);
+    for (size_t len = 0; len <= 1100; len++)
+        for (size_t off = 0; off < 16; off++) {
+            uint32_t start = (uint32_t)next_rand(&seed);
+            assert_int_equal(fmt_crc32(start, buf + off, len),
+                             (uint32_t)crc32(start, buf + off, (uInt)len));
+        }
+    for (size_t len = 1 << 12; len <= 1 << 16; len = len * 2 + 7)
+        assert_int_equal(fmt_crc32(0, buf + 3, len), (uint32_t)crc32(0, buf + 3, (uInt)len));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_rice_layout_and_truncation),
         cmocka_unit_test(test_rice_pick_finds_the_smallest_k),
         cmocka_unit_test(test_crc32_matches_zlib_check_value),
+        cmocka_unit_test(test_crc32_matches_zlib_at_every_length),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
