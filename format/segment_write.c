@@ -1,8 +1,9 @@
 /* segment_write.c - the in-memory segment builder and the writer of segment files.
  *
  * Articles are analyzed as they are added; each distinct term (namespace byte + term
- * bytes) gets an entry in an open-addressing hash table that accumulates its postings and
- * positions as varints. fmt_seg_builder_write() sorts the terms and writes the file below
+ * bytes) gets an entry in the open-addressing hash table of one of two inverters (the
+ * keys the builder makes itself, and the analyzed fields: struct inverter) that
+ * accumulates its postings and positions as varints. fmt_seg_builder_write() sorts the terms and writes the file below
  * in one sequential pass. The block, positions, dictionary, doc-store and footer encoders
  * are in segenc.c, shared with the segment merger (segment_merge.c), which writes the same
  * layout from existing segments.
@@ -133,7 +134,7 @@ struct word_slot {
 /* Accumulated postings of one term while the segment is in memory. */
 struct term_entry {
     uint64_t head[2];   /* the key's first 16 bytes, zero-padded: most keys compare here */
-    uint32_t key_off;   /* offset of the key (ns byte + term) in builder.keys */
+    uint32_t key_off;   /* offset of the key (ns byte + term) in its inverter.keys */
     uint32_t key_len;
     uint32_t df;
     uint32_t df_title;
@@ -145,8 +146,8 @@ struct term_entry {
             uint32_t last_pos;  /* previous position in cur_field, for deltas */
             int cur_field;      /* field of the last appended position, -1 at doc start */
         };
-        uint64_t pos_bytes; /* while the file is written with two threads: the term's
-                             * encoded positions bytes, left by the positions pass */
+        uint64_t pos_bytes; /* while the file is written: the term's encoded positions
+                             * bytes, left by the positions pass */
     };
     struct fmt_buf post; /* per doc: varint gap, varint tf[nfields] */
     struct fmt_buf pos;  /* per doc: position deltas, title then body */
