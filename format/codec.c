@@ -540,6 +540,14 @@ int fmt_rice_split_read(struct fmt_rice_split *r, uint32_t *out, uint64_t count)
  * lane, then to 64 and 32 bits (Barrett reduction with P and floor(x^64 / P)); all
  * constants bit-reflected as the polynomial is. CRC is the register as zlib keeps it
  * (inverted); LEN >= 64 and a multiple of 16. */
+__attribute__((target("sse4.1,pclmul"))) static inline __m128i fold(__m128i x, __m128i k,
+                                                                      __m128i next)
+{
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+                                       _mm_clmulepi64_si128(x, k, 0x11)),
+                         next);
+}
+
 __attribute__((target("sse4.1,pclmul"))) static uint32_t crc32_clmul(uint32_t crc,
                                                                      const uint8_t *p,
                                                                      size_t len)
@@ -557,30 +565,15 @@ __attribute__((target("sse4.1,pclmul"))) static uint32_t crc32_clmul(uint32_t cr
 
     x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)crc));
     for (p += 64, len -= 64; len >= 64; p += 64, len -= 64) {
-        __m128i y1 = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i y2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-        __m128i y3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
-        __m128i y4 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
-        x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k1k2, 0x00),
-                                         _mm_clmulepi64_si128(x1, k1k2, 0x11)), y1);
-        x2 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x2, k1k2, 0x00),
-                                         _mm_clmulepi64_si128(x2, k1k2, 0x11)), y2);
-        x3 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x3, k1k2, 0x00),
-                                         _mm_clmulepi64_si128(x3, k1k2, 0x11)), y3);
-        x4 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x4, k1k2, 0x00),
-                                         _mm_clmulepi64_si128(x4, k1k2, 0x11)), y4);
+        x1 = fold(x1, k1k2, _mm_loadu_si128((const __m128i *)(const void *)p));
+        x2 = fold(x2, k1k2, _mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        x3 = fold(x3, k1k2, _mm_loadu_si128((const __m128i *)(const void *)(p + 32)));
+        x4 = fold(x4, k1k2, _mm_loadu_si128((const __m128i *)(const void *)(p + 48)));
     }
     /* the four lanes into one, then the 16-byte blocks left */
-    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x00),
-                                     _mm_clmulepi64_si128(x1, k3k4, 0x11)), x2);
-    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x00),
-                                     _mm_clmulepi64_si128(x1, k3k4, 0x11)), x3);
-    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x00),
-                                     _mm_clmulepi64_si128(x1, k3k4, 0x11)), x4);
+    x1 = fold(fold(fold(x1, k3k4, x2), k3k4, x3), k3k4, x4);
     for (; len >= 16; p += 16, len -= 16)
-        x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x00),
-                                         _mm_clmulepi64_si128(x1, k3k4, 0x11)),
-                           _mm_loadu_si128((const __m128i *)(const void *)p));
+        x1 = fold(x1, k3k4, _mm_loadu_si128((const __m128i *)(const void *)p));
     /* 128 -> 64 bits */
     t = _mm_clmulepi64_si128(x1, k3k4, 0x10);
     x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), t);
