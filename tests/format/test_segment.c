@@ -135,6 +135,60 @@ static void test_segment_roundtrips_small_docs(void **state)
     fmt_seg_close(seg);
 }
 
+/* Folded words whose stem is the same make one term (the builder maps each word to its
+ * term once, word_term), with one and two threads; a word seen again after a new one
+ * keeps its term. */
+static void test_segment_words_of_one_stem_make_one_term(void **state)
+{
+    struct fixture *fx = *state;
+
+    for (unsigned nthreads = 1; nthreads <= 2; nthreads++) {
+        struct fmt_seg_builder *b;
+        struct fmt_analyzer_cfg cfg;
+        struct fmt_seg *seg;
+        struct fmt_term_info ti;
+        struct fmt_postings p;
+        struct fmt_err err;
+        const uint32_t *pos;
+        size_t n;
+
+        fmt_analyzer_cfg_default(&cfg);
+        assert_int_equal(fmt_seg_builder_new(&b, fx->an, NULL), FMT_OK);
+        assert_int_equal(fmt_seg_builder_set_threads(b, nthreads, &cfg, &err), FMT_OK);
+        add(b, "a", "Talks", "talking TALK peace talks talk", "BBC News", 100);
+        add(b, "b", "Peace", "talked about peace", "BBC News", 200);
+        assert_int_equal(fmt_seg_builder_write(b, fx->path, &err), FMT_OK);
+        fmt_seg_builder_free(b);
+
+        assert_int_equal(fmt_seg_open(&seg, fx->path, &err), FMT_OK);
+        assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "talk", 4, &ti, &err), FMT_OK);
+        assert_int_equal(ti.df, 2);
+        assert_int_equal(ti.df_title, 1);
+        assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "talks", 5, &ti, &err),
+                         FMT_ENOTFOUND);
+        assert_int_equal(fmt_seg_lookup(seg, FMT_NS_TEXT, "talk", 4, &ti, &err), FMT_OK);
+        assert_int_equal(fmt_postings_open(&p, seg, &ti, &err), FMT_OK);
+        assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+        assert_int_equal(p.doc, 0);
+        assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_TITLE), 1);
+        assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_BODY), 4);
+        assert_int_equal(fmt_postings_positions(&p, FMT_FIELD_BODY, &pos, &n, &err), FMT_OK);
+        assert_int_equal(n, 4);
+        assert_int_equal(pos[0], 0);
+        assert_int_equal(pos[1], 1);
+        assert_int_equal(pos[2], 3);
+        assert_int_equal(pos[3], 4);
+        assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+        assert_int_equal(p.doc, 1);
+        assert_int_equal(fmt_postings_tf(&p, FMT_FIELD_BODY), 1);
+        assert_int_equal(fmt_postings_next(&p, &err), FMT_OK);
+        assert_int_equal(p.doc, FMT_DOC_END);
+        fmt_postings_release(&p);
+        fmt_seg_close(seg);
+        assert_int_equal(unlink(fx->path), 0);
+    }
+}
+
 static void test_segment_sizes_count_postings_and_positions(void **state)
 {
     struct fixture *fx = *state;
@@ -578,6 +632,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_segment_roundtrips_small_docs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segment_words_of_one_stem_make_one_term, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_segment_shallow_advance_then_advance_on_a_short_list,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_many_docs_cross_blocks, setup, teardown),
