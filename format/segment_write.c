@@ -632,7 +632,8 @@ static long word_term(struct inverter *inv, const uint8_t *key, size_t len, uint
             (len <= 8 || !memcmp(inv->word_keys.p + w->key_off + 8, key + 8, len - 8)))
             return w->term == NO_TERM ? -1 : (long)w->term - 1;
     if (!stem) {
-        t = term_find_h(inv, key, len, h, 1);
+        if ((t = term_find_h(inv, key, len, h, 1)) < 0)
+            return -2; /* out of memory: not a dropped word */
     } else {
         uint8_t skey[FMT_MAX_TERM + 1];
         const char *st;
@@ -649,7 +650,7 @@ static long word_term(struct inverter *inv, const uint8_t *key, size_t len, uint
                 return -2;
         }
     }
-    if (t < -1 || inv->word_keys.len + len > UINT32_MAX)
+    if (inv->word_keys.len + len > UINT32_MAX)
         return -2;
     if (len > 8) {
         size_t cap = inv->word_keys.cap;
